@@ -1,0 +1,556 @@
+"""Per-class facts: what each ``nn.Module`` subclass assigns, registers and freezes, and where.
+
+One walk over the statements of each module class's methods records everything the rules
+read. ``__init__`` is walked first, following the helper methods it calls on ``self`` at
+any depth (their facts are "on the init path"); the other methods are walked afterwards.
+Only statements are walked, never whole expression trees: that keeps the analysis a small
+fraction of the cost of ``ast.parse``.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
+from buffer_lint.analysis.tensors import LazyLocalTensors, TensorTyper
+
+REGISTER_METHODS = {
+    "register_buffer": "buffer",
+    "register_parameter": "parameter",
+    "register_module": "module",
+    "add_module": "module",
+}
+_PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+_BUFFER_CLASSES = frozenset({"torch.nn.Buffer", "torch.nn.parameter.Buffer"})
+_NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class TargetShape(enum.Enum):
+    PLAIN = "plain"  # self.x = v
+    ANNOTATED = "annotated"  # self.x: T = v
+    CHAINED = "chained"  # self.x = self.y = v
+    TUPLE = "tuple"  # self.x, self.y = a, b
+    AUGMENTED = "augmented"  # self.x += v
+
+
+class ValueKind(enum.Enum):
+    TENSOR = "tensor"
+    NONE = "none"
+    PARAMETER = "parameter"  # nn.Parameter(...)
+    BUFFER = "buffer"  # nn.Buffer(...)
+    MODULE = "module"  # a call of an nn.Module class
+    OTHER = "other"  # anything the analysis cannot prove to be one of the above
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a fact was seen."""
+
+    statement: ast.stmt
+    method: Method
+    on_init_path: bool
+    order: int  # execution order on the init path; walk order elsewhere
+    under_no_grad: bool
+
+
+@dataclass(frozen=True)
+class AttributeAssignment:
+    name: str
+    value: ast.expr | None  # None when the value of this target is not known (tuple unpacking)
+    shape: TargetShape
+    kind: ValueKind
+    site: Site
+    before_super_init: bool
+    assigned_before: bool  # on the init path, the name may already hold a value here
+
+
+@dataclass(frozen=True)
+class Registration:
+    """``self.register_buffer("name", ...)`` and friends, with a literal name."""
+
+    kind: str  # "buffer" | "parameter" | "module"
+    name: str
+    call: ast.Call
+    site: Site
+
+
+@dataclass(frozen=True)
+class GradToggle:
+    """``self.p.requires_grad = X`` or ``self.p.requires_grad_(X)``.
+
+    ``name`` is None when the target is not one attribute (``for p in self.parameters():
+    p.requires_grad = True``, ``self.requires_grad_()``): such a toggle may touch every parameter.
+    """
+
+    name: str | None
+    freezes: bool
+    site: Site
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """The result of ``self.register_buffer(...)`` (always None) assigned to something."""
+
+    method_name: str
+    registered_name: str | None
+    targets: tuple[ast.expr, ...]
+    site: Site
+
+
+@dataclass
+class Method:
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    self_name: str | None
+    typer: TensorTyper
+    decorated_no_grad: bool
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @cached_property
+    def locals(self) -> LazyLocalTensors:
+        return LazyLocalTensors(self.typer, self.node)
+
+
+@dataclass
+class ClassFacts:
+    node: ast.ClassDef
+    is_module: bool
+    methods: dict[str, Method]
+    class_attributes: frozenset[str]  # names defined in the class body or a same-file base
+    base_parameters: frozenset[str] | None  # None: a base creates parameters under computed names
+    base_buffers: frozenset[str]
+    assignments: list[AttributeAssignment] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    grad_toggles: list[GradToggle] = field(default_factory=list)
+    register_results: list[RegisterResult] = field(default_factory=list)
+    registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @cached_property
+    def registered_names(self) -> dict[str, str]:
+        """Name -> "buffer" | "parameter" | "module", registered anywhere in the class or its bases."""
+        names = dict.fromkeys(self.base_buffers, "buffer")
+        names.update(dict.fromkeys(self.base_parameters or (), "parameter"))
+        names.update((r.name, r.kind) for r in self.registrations)
+        registering_kinds = {ValueKind.PARAMETER: "parameter", ValueKind.BUFFER: "buffer"}
+        for assignment in self.assignments:
+            if assignment.kind in registering_kinds:
+                names.setdefault(assignment.name, registering_kinds[assignment.kind])
+        return names
+
+    def assignments_to(self, name: str) -> Iterator[AttributeAssignment]:
+        return (a for a in self.assignments if a.name == name)
+
+    def unfreezes(self, name: str) -> bool:
+        return any(not t.freezes and t.name in (name, None) for t in self.grad_toggles)
+
+    def defines(self, method_name: str) -> bool:
+        return method_name in self.methods
+
+
+@dataclass
+class ModuleFacts:
+    imports: ImportMap
+    classes: list[ClassFacts]
+
+    @property
+    def module_classes(self) -> Iterator[ClassFacts]:
+        return (c for c in self.classes if c.is_module)
+
+
+def analyze_module(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) -> ModuleFacts:
+    imports = ImportMap.from_module(tree)
+    builder = _FactsBuilder(imports, TensorTyper(imports), extra_bases, _class_definitions(tree.body))
+    return ModuleFacts(imports, [builder.facts_for(node) for node in builder.definitions])
+
+
+_CLASS_BODY_HOLDERS = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+    ast.With, ast.AsyncWith, ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+
+
+def _class_definitions(body: list[ast.stmt]) -> list[ast.ClassDef]:
+    """Every class in the module, nested ones included, in source order; statements only."""
+    found = []
+    pending = [body]
+    while pending:
+        for node in pending.pop():
+            if not isinstance(node, _CLASS_BODY_HOLDERS):
+                if isinstance(node, getattr(ast, "Match", ())):
+                    pending.extend(case.body for case in node.cases)
+                continue
+            if isinstance(node, ast.ClassDef):
+                found.append(node)
+            pending.append(node.body)
+            if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try)) or hasattr(node, "handlers"):
+                pending.append(node.orelse)
+            if hasattr(node, "handlers"):
+                pending.append(node.finalbody)
+                pending.extend(handler.body for handler in node.handlers)
+    found.sort(key=lambda node: (node.lineno, node.col_offset))
+    return found
+
+
+class _FactsBuilder:
+    def __init__(
+        self, imports: ImportMap, typer: TensorTyper, extra_bases: frozenset[str], definitions: list[ast.ClassDef]
+    ) -> None:
+        self.imports = imports
+        self.typer = typer
+        self.extra_bases = extra_bases
+        self.definitions = definitions
+        self.local_classes = {node.name: node for node in definitions}
+        self._facts: dict[int, ClassFacts] = {}
+        self._in_progress: set[int] = set()
+
+    def facts_for(self, node: ast.ClassDef) -> ClassFacts:
+        key = id(node)
+        if key not in self._facts:
+            self._in_progress.add(key)
+            self._facts[key] = self._build(node)
+            self._in_progress.discard(key)
+        return self._facts[key]
+
+    def _local_bases(self, node: ast.ClassDef) -> list[ClassFacts]:
+        bases = []
+        for base in node.bases:
+            local = self.local_classes.get(base.id) if isinstance(base, ast.Name) else None
+            if local is not None and id(local) not in self._in_progress:
+                bases.append(self.facts_for(local))
+        return bases
+
+    def _build(self, node: ast.ClassDef) -> ClassFacts:
+        local_bases = self._local_bases(node)
+        qualified_bases = [q for q in map(self.imports.qualify, node.bases) if q]
+        is_module = any(b.is_module for b in local_bases) or any(
+            is_module_base(q, self.extra_bases) for q in qualified_bases
+        )
+        facts = ClassFacts(
+            node=node,
+            is_module=is_module,
+            methods=self._methods(node),
+            class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
+            base_parameters=_merge_parameters(
+                [base_parameters(q) for q in qualified_bases] + [_own_parameters(b) for b in local_bases]
+            ),
+            base_buffers=frozenset().union(
+                *(base_buffers(q) for q in qualified_bases),
+                *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
+            ),
+        )
+        if is_module:
+            _ClassWalker(facts, self).walk()
+        return facts
+
+    def _methods(self, node: ast.ClassDef) -> dict[str, Method]:
+        methods = {}
+        for statement in node.body:
+            if isinstance(statement, _FUNCTIONS):
+                decorators = [self.imports.qualify(_callee(d)) or _plain_name(d) for d in statement.decorator_list]
+                positional = statement.args.posonlyargs + statement.args.args
+                is_bound = not {"staticmethod", "classmethod"} & set(decorators)
+                methods[statement.name] = Method(
+                    node=statement,
+                    self_name=positional[0].arg if positional and is_bound else None,
+                    typer=self.typer,
+                    decorated_no_grad=any(d in _NO_GRAD_CONTEXTS for d in decorators),
+                )
+        return methods
+
+    def is_module_call(self, value: ast.Call) -> bool:
+        if isinstance(value.func, ast.Name) and value.func.id in self.local_classes:
+            local = self.local_classes[value.func.id]
+            return id(local) not in self._in_progress and self.facts_for(local).is_module
+        qualified = self.imports.qualify(value.func)
+        return qualified is not None and is_module_base(qualified, self.extra_bases)
+
+    def value_kind(self, value: ast.expr | None, method: Method) -> ValueKind:
+        if value is None:
+            return ValueKind.OTHER
+        if isinstance(value, ast.Constant) and value.value is None:
+            return ValueKind.NONE
+        if isinstance(value, ast.Call):
+            qualified = self.imports.qualify(value.func)
+            if qualified in _PARAMETER_CLASSES:
+                return ValueKind.PARAMETER
+            if qualified in _BUFFER_CLASSES:
+                return ValueKind.BUFFER
+            if self.is_module_call(value):
+                return ValueKind.MODULE
+        if self.typer.is_tensor(value, method.locals):
+            return ValueKind.TENSOR
+        return ValueKind.OTHER
+
+
+def _merge_parameters(known: list[frozenset[str] | None]) -> frozenset[str] | None:
+    return None if any(k is None for k in known) else frozenset().union(*known)
+
+
+def _own_parameters(base: ClassFacts) -> frozenset[str] | None:
+    if base.base_parameters is None:
+        return None
+    return frozenset(n for n, k in base.registered_names.items() if k == "parameter")
+
+
+def _class_attributes(node: ast.ClassDef) -> Iterator[str]:
+    for statement in node.body:
+        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
+            yield statement.name
+        elif isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                yield from (n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            if isinstance(statement.target, ast.Name):
+                yield statement.target.id
+
+
+def _callee(expr: ast.expr) -> ast.expr:
+    return expr.func if isinstance(expr, ast.Call) else expr
+
+
+def _plain_name(expr: ast.expr) -> str | None:
+    expr = _callee(expr)
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _literal_string(call: ast.Call, keyword: str) -> str | None:
+    first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == keyword), None)
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
+
+
+def _is_false(expr: ast.expr | None) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is False
+
+
+class _ClassWalker:
+    """Walks one module class's methods and records its facts."""
+
+    def __init__(self, facts: ClassFacts, builder: _FactsBuilder) -> None:
+        self.facts = facts
+        self.builder = builder
+        self.visited: set[str] = set()
+        self.order = 0
+        # State of the method being walked.
+        self.method: Method | None = None
+        self.on_init_path = False
+        self.assigned: set[str] = set()
+        self.super_init_pending = False
+        self.no_grad_depth = 0
+
+    def walk(self) -> None:
+        init = self.facts.methods.get("__init__")
+        if init is not None and init.self_name:
+            self.on_init_path = True
+            self.super_init_pending = _calls_super_init(init)
+            self._walk_method(init)
+        self.on_init_path = False
+        for name, method in self.facts.methods.items():
+            if name not in self.visited and method.self_name:
+                self.assigned = set()
+                self.super_init_pending = False
+                self._walk_method(method)
+
+    def _walk_method(self, method: Method) -> None:
+        self.visited.add(method.name)
+        outer, self.method = self.method, method
+        self.no_grad_depth += method.decorated_no_grad
+        self._walk_body(method.node.body)
+        self.no_grad_depth -= method.decorated_no_grad
+        self.method = outer
+
+    def _walk_body(self, body: Iterable[ast.stmt]) -> None:
+        for statement in body:
+            self._walk_statement(statement)
+
+    def _walk_statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Assign):
+            self._assignment(node, node.targets, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._assignment(node, [node.target], node.value, annotated=True)
+        elif isinstance(node, ast.AugAssign):
+            name = self._self_attribute(node.target)
+            if name:
+                self._record_assignment(name, node.value, TargetShape.AUGMENTED, node)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self._call_statement(node, node.value)
+        elif isinstance(node, ast.If):
+            self._branches(node.body, node.orelse)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            no_grad = any(self._is_no_grad(item.context_expr) for item in node.items)
+            self.no_grad_depth += no_grad
+            self._walk_body(node.body)
+            self.no_grad_depth -= no_grad
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            self._walk_body(node.body)
+            self._walk_body(node.orelse)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self._walk_body(node.body)
+            self._branches(node.orelse, *(h.body for h in node.handlers))
+            self._walk_body(node.finalbody)
+        elif type(node).__name__ == "Match":
+            self._branches(*(case.body for case in node.cases))
+
+    def _branches(self, *bodies: list[ast.stmt]) -> None:
+        """Alternatives: each starts from the same state; afterwards a name may hold what any set."""
+        before = set(self.assigned)
+        after = set(before)
+        for body in bodies:
+            self.assigned = set(before)
+            self._walk_body(body)
+            after |= self.assigned
+        self.assigned = after
+
+    def _is_no_grad(self, expr: ast.expr) -> bool:
+        qualified = self.builder.imports.qualify(_callee(expr))
+        if qualified == "torch.set_grad_enabled" and isinstance(expr, ast.Call):
+            return _is_false(expr.args[0] if expr.args else None)
+        return qualified in _NO_GRAD_CONTEXTS
+
+    def _site(self, statement: ast.stmt) -> Site:
+        self.order += 1
+        assert self.method is not None
+        return Site(statement, self.method, self.on_init_path, self.order, self.no_grad_depth > 0)
+
+    def _self_attribute(self, expr: ast.expr) -> str | None:
+        """``x`` for ``self.x``; None otherwise."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            if self.method is not None and expr.value.id == self.method.self_name:
+                return expr.attr
+        return None
+
+    def _self_method_call(self, expr: ast.expr | None) -> tuple[str, ast.Call] | None:
+        if isinstance(expr, ast.Call):
+            name = self._self_attribute(expr.func)
+            if name:
+                return name, expr
+        return None
+
+    def _assignment(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr, annotated: bool = False) -> None:
+        shape = TargetShape.ANNOTATED if annotated else TargetShape.PLAIN
+        if len(targets) > 1:
+            shape = TargetShape.CHAINED
+        for target in targets:
+            name = self._self_attribute(target)
+            if name:
+                self._record_assignment(name, value, shape, node)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                self._tuple_assignment(node, target, value)
+            elif isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                self._grad_toggle(target.value, not _is_false(value), node)
+        self._call_in_value(node, targets, value)
+
+    def _tuple_assignment(self, node: ast.stmt, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        elements = target.elts
+        values: list[ast.expr | None] = [None] * len(elements)
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elements):
+            if not any(isinstance(e, ast.Starred) for e in (*elements, *value.elts)):
+                values = list(value.elts)
+        for element, element_value in zip(elements, values):
+            name = self._self_attribute(element)
+            if name:
+                self._record_assignment(name, element_value, TargetShape.TUPLE, node)
+
+    def _call_in_value(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr) -> None:
+        call = self._self_method_call(value)
+        if call is None:
+            return
+        method_name, expr = call
+        if method_name in REGISTER_METHODS and not self.facts.defines(method_name):
+            registered = _literal_string(expr, "name")
+            self.facts.register_results.append(RegisterResult(method_name, registered, tuple(targets), self._site(node)))
+            self._registration(method_name, expr, node)
+        else:
+            self._follow_helper(method_name)
+
+    def _record_assignment(self, name: str, value: ast.expr | None, shape: TargetShape, node: ast.stmt) -> None:
+        assert self.method is not None
+        kind = self.builder.value_kind(value, self.method)
+        assignment = AttributeAssignment(
+            name=name,
+            value=value,
+            shape=shape,
+            kind=kind,
+            site=self._site(node),
+            before_super_init=self.super_init_pending,
+            assigned_before=name in self.assigned,
+        )
+        self.facts.assignments.append(assignment)
+        self.assigned.add(name)
+
+    def _call_statement(self, node: ast.Expr, call: ast.Call) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            if isinstance(func, ast.Name) and func.id == "setattr" and call.args:
+                if self._is_self(call.args[0]):
+                    self.facts.registers_computed_names = True
+            return
+        if func.attr == "__init__" and self.super_init_pending and self._is_super_init(call):
+            self.super_init_pending = False
+            return
+        if func.attr == "requires_grad_":
+            argument = call.args[0] if call.args else next((k.value for k in call.keywords), None)
+            self._grad_toggle(func.value, not _is_false(argument), node)
+            return
+        own = self._self_method_call(call)
+        if own is None:
+            return
+        method_name, expr = own
+        if method_name in REGISTER_METHODS and not self.facts.defines(method_name):
+            self._registration(method_name, expr, node)
+        else:
+            self._follow_helper(method_name)
+
+    def _is_self(self, expr: ast.expr) -> bool:
+        return isinstance(expr, ast.Name) and self.method is not None and expr.id == self.method.self_name
+
+    def _is_super_init(self, call: ast.Call) -> bool:
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+            return True
+        return bool(call.args) and self._is_self(call.args[0])  # Base.__init__(self, ...)
+
+    def _registration(self, method_name: str, call: ast.Call, node: ast.stmt) -> None:
+        name = _literal_string(call, "name")
+        if name is None:
+            self.facts.registers_computed_names = True
+            return
+        self.facts.registrations.append(Registration(REGISTER_METHODS[method_name], name, call, self._site(node)))
+        self.assigned.add(name)
+
+    def _grad_toggle(self, owner: ast.expr, enables: bool, node: ast.stmt) -> None:
+        """``<owner>.requires_grad = X`` or ``<owner>.requires_grad_(X)``."""
+        name = self._self_attribute(owner)
+        if name is not None:
+            self.facts.grad_toggles.append(GradToggle(name, not enables, self._site(node)))
+        elif enables:  # p.requires_grad = True in a loop, self.requires_grad_(): may unfreeze anything
+            self.facts.grad_toggles.append(GradToggle(None, False, self._site(node)))
+
+    def _follow_helper(self, method_name: str) -> None:
+        helper = self.facts.methods.get(method_name)
+        if self.on_init_path and helper is not None and helper.self_name and method_name not in self.visited:
+            self._walk_method(helper)
+
+
+def _calls_super_init(init: Method) -> bool:
+    """Whether ``__init__`` calls a base ``__init__`` at its top level (else order is unknown)."""
+    for statement in init.node.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "__init__":
+                return True
+    return False

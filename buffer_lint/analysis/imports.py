@@ -1,0 +1,69 @@
+"""Resolve the names a file binds by ``import`` to fully qualified dotted names."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+# Statements whose bodies still belong to module scope (``try: import x``, ``if TYPE_CHECKING:``).
+_MODULE_SCOPE_BLOCKS = (ast.If, ast.Try, ast.With)
+if hasattr(ast, "TryStar"):  # Python >= 3.11
+    _MODULE_SCOPE_BLOCKS += (ast.TryStar,)
+
+
+class ImportMap:
+    """Maps local names to what they were imported as: ``nn`` -> ``torch.nn``.
+
+    Relative imports resolve to nothing: their target depends on the package layout,
+    which the linter does not guess.
+    """
+
+    def __init__(self, bindings: dict[str, str]) -> None:
+        self._bindings = bindings
+
+    @classmethod
+    def from_module(cls, tree: ast.Module) -> ImportMap:
+        bindings: dict[str, str] = {}
+        for node in _module_scope_statements(tree.body):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        bindings[alias.asname] = alias.name
+                    else:
+                        top = alias.name.partition(".")[0]
+                        bindings[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        return cls(bindings)
+
+    def qualify(self, expr: ast.expr) -> str | None:
+        """The dotted name ``expr`` refers to, or None when it is not an imported name."""
+        if isinstance(expr, ast.Name):
+            return self._bindings.get(expr.id)
+        if isinstance(expr, ast.Attribute):
+            owner = self.qualify(expr.value)
+            return f"{owner}.{expr.attr}" if owner else None
+        return None
+
+    def local_name_for(self, qualified: str) -> str | None:
+        """The shortest expression this file can write for ``qualified`` (``nn`` for torch.nn)."""
+        candidates = []
+        for local, target in self._bindings.items():
+            if qualified == target:
+                candidates.append(local)
+            elif qualified.startswith(target + "."):
+                candidates.append(local + qualified[len(target):])
+        return min(candidates, key=len) if candidates else None
+
+
+def _module_scope_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+    for node in body:
+        yield node
+        if isinstance(node, _MODULE_SCOPE_BLOCKS):
+            yield from _module_scope_statements(node.body)
+            yield from _module_scope_statements(getattr(node, "orelse", ()))
+            yield from _module_scope_statements(getattr(node, "finalbody", ()))
+            for handler in getattr(node, "handlers", ()):
+                yield from _module_scope_statements(handler.body)

@@ -1,0 +1,161 @@
+"""Decide whether an expression certainly evaluates to a ``torch.Tensor``.
+
+Precision before recall: an expression is a tensor only when torch's own stubs say so.
+Calls the analysis cannot see into (same-file helpers included) are not tensors.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Container, Iterable, Iterator
+
+from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.torch_api import TENSOR_ATTRIBUTES, TENSOR_FUNCTIONS, TENSOR_METHODS
+
+_TENSOR_TYPES = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.LongTensor"})
+# Comparisons that return a plain bool whatever the operands are.
+_IDENTITY_OPS = (ast.Is, ast.IsNot, ast.In, ast.NotIn)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class TensorTyper:
+    def __init__(self, imports: ImportMap) -> None:
+        self.imports = imports
+
+    def is_tensor(self, expr: ast.expr | None, local_tensors: Container[str] = frozenset()) -> bool:
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if self.imports.qualify(func) in TENSOR_FUNCTIONS:
+                return True
+            return (
+                isinstance(func, ast.Attribute)
+                and func.attr in TENSOR_METHODS
+                and self.is_tensor(func.value, local_tensors)
+            )
+        if isinstance(expr, ast.Name):
+            return expr.id in local_tensors
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in TENSOR_ATTRIBUTES and self.is_tensor(expr.value, local_tensors)
+        if isinstance(expr, ast.Subscript):
+            return self.is_tensor(expr.value, local_tensors)
+        if isinstance(expr, ast.BinOp):
+            if isinstance(expr.op, ast.Mod) and isinstance(expr.left, (ast.Constant, ast.JoinedStr)):
+                return False  # "%s" % tensor is a string
+            return self.is_tensor(expr.left, local_tensors) or self.is_tensor(expr.right, local_tensors)
+        if isinstance(expr, ast.UnaryOp):
+            return not isinstance(expr.op, ast.Not) and self.is_tensor(expr.operand, local_tensors)
+        if isinstance(expr, ast.Compare):
+            return not any(isinstance(op, _IDENTITY_OPS) for op in expr.ops) and any(
+                self.is_tensor(e, local_tensors) for e in (expr.left, *expr.comparators)
+            )
+        if isinstance(expr, ast.IfExp):
+            return self.is_tensor(expr.body, local_tensors) and self.is_tensor(expr.orelse, local_tensors)
+        return False
+
+    def is_tensor_annotation(self, annotation: ast.expr | None) -> bool:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            return annotation.value in ("Tensor", "torch.Tensor")
+        return annotation is not None and self.imports.qualify(annotation) in _TENSOR_TYPES
+
+    def local_tensors(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """Local names that are tensors wherever they are read: every binding binds a tensor."""
+        bindings: dict[str, list[ast.expr]] = {}
+        unknown: set[str] = set()
+        arguments = function.args
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if self.is_tensor_annotation(arg.annotation) and arg.arg not in unknown:
+                bindings.setdefault(arg.arg, [])
+            else:
+                unknown.add(arg.arg)
+        for extra in (arguments.vararg, arguments.kwarg):
+            if extra:
+                unknown.add(extra.arg)
+        for name, value in _local_bindings(function.body):
+            if value is None:
+                unknown.add(name)
+            else:
+                bindings.setdefault(name, []).append(value)
+        candidates = frozenset(bindings) - unknown
+        while True:  # drop names bound to a non-tensor until nothing changes
+            kept = frozenset(
+                name for name in candidates
+                if all(self.is_tensor(value, candidates) for value in bindings[name])
+            )
+            if kept == candidates:
+                return kept
+            candidates = kept
+
+
+def _local_bindings(body: Iterable[ast.stmt]) -> Iterator[tuple[str, ast.expr | None]]:
+    """(name, value) for each binding of a local name; value None when it is not an expression."""
+    for node in body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+                else:
+                    yield from _bound_names(target)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if node.value is not None:
+                yield node.target.id, node.value
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            yield from _bound_names(node.target)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    yield from _bound_names(item.optional_vars)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                yield (alias.asname or alias.name).partition(".")[0], None
+        elif isinstance(node, _DEFINITIONS):
+            yield node.name, None
+            continue
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                yield name, None
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                yield from _bound_names(target)
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            for handler in node.handlers:
+                if handler.name:
+                    yield handler.name, None
+                yield from _local_bindings(handler.body)
+        for field in ("body", "orelse", "finalbody"):
+            yield from _local_bindings(getattr(node, field, ()))
+        for case in getattr(node, "cases", ()):
+            yield from _local_bindings(case.body)
+            yield from _pattern_names(case.pattern)
+
+
+def _bound_names(target: ast.expr) -> Iterator[tuple[str, None]]:
+    """Names an assignment target binds (not ``x`` in ``x[i] = v`` or ``x.a = v``), value unknown."""
+    if isinstance(target, ast.Name):
+        yield target.id, None
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
+def _pattern_names(pattern: ast.AST) -> Iterator[tuple[str, None]]:
+    for node in ast.walk(pattern):
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            yield node.name, None
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield node.rest, None
+
+
+class LazyLocalTensors:
+    """A function's local tensor names, inferred only when an expression first reads a name."""
+
+    def __init__(self, typer: TensorTyper, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._typer = typer
+        self._function = function
+        self._names: frozenset[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self._typer.local_tensors(self._function)
+        return name in self._names

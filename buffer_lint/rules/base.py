@@ -1,0 +1,109 @@
+"""What a rule is, and what it produces: findings that carry the data their fix needs."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    from buffer_lint.analysis.classes import ClassFacts
+    from buffer_lint.settings import Settings
+
+Applicability = Literal["safe", "unsafe"]
+
+
+@dataclass(frozen=True)
+class ToRegisterBuffer:
+    """Replace the assignment statement at (line, col) by ``self.register_buffer(name, value)``.
+
+    ``value`` is the assigned expression, or with ``unwrap_parameter`` the tensor an
+    ``nn.Parameter(...)`` call wraps.
+    """
+
+    line: int
+    col: int
+    name: str
+    persistent: bool
+    unwrap_parameter: bool = False
+
+
+@dataclass(frozen=True)
+class DropAssignment:
+    """Keep the call the statement at (line, col) assigns, drop the assignment."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class RemoveStatement:
+    line: int
+    col: int
+
+
+Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement]
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic. Lines are 1-based; columns are 0-based character offsets."""
+
+    code: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    message: str
+    fix: Fix | None = None
+
+    @classmethod
+    def at(cls, node: ast.stmt, code: str, message: str, fix: Fix | None = None) -> Finding:
+        """A finding at ``node``, columns still in ``ast``'s UTF-8 bytes (see ``in_characters``)."""
+        end_line = node.end_lineno or node.lineno
+        end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        return cls(code, node.lineno, node.col_offset, end_line, end_col, message, fix)
+
+    def in_characters(self, lines: list[str]) -> Finding:
+        """Convert ``ast``'s byte columns to character columns, edits included."""
+        col = _char_column(lines, self.line, self.col)
+        end_col = _char_column(lines, self.end_line, self.end_col)
+        fix = self.fix
+        if fix is not None:
+            edits = tuple(replace(e, col=_char_column(lines, e.line, e.col)) for e in fix.edits)
+            fix = replace(fix, edits=edits)
+        return replace(self, col=col, end_col=end_col, fix=fix)
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        return self.line, self.col, self.code
+
+
+def _char_column(lines: list[str], line: int, byte_col: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_col
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: its code, its documentation (the source of ``buffer-lint rule`` and the README
+    table), and its check over one class's facts."""
+
+    code: str
+    name: str
+    summary: str
+    what_it_does: str
+    why_is_this_bad: str
+    example: str
+    use_instead: str
+    fix_safety: str
+    check: Callable[[ClassFacts, Settings], Iterator[Finding]]

@@ -1,0 +1,90 @@
+"""BUF003 parameter-frozen-after-creation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, GradToggle, ValueKind
+from buffer_lint.rules.base import Finding, RemoveStatement, Rule
+from buffer_lint.rules.buf002_frozen_parameter import is_frozen_parameter, parameter_fix
+from buffer_lint.rules.parameters import is_constant_parameter
+from buffer_lint.settings import Settings
+
+MESSAGE = (
+    "parameter '{name}' is frozen right after it is created: it never trains but still reaches "
+    "parameters(), the optimizer and DDP/FSDP; "
+    'use self.register_buffer("{name}", ...) instead of nn.Parameter'
+)
+
+
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+    reported: set[str] = set()
+    for toggle in cls.grad_toggles:
+        creation = _created_parameter(cls, toggle)
+        if creation is None or creation.name in reported or not is_constant_parameter(cls, creation):
+            continue
+        reported.add(creation.name)
+        removals = [RemoveStatement(t.site.statement.lineno, t.site.statement.col_offset) for t in _freezes_of(cls, creation)]
+        fix = parameter_fix(cls, creation, *removals)
+        yield Finding.at(toggle.site.statement, "BUF003", MESSAGE.format(name=creation.name), fix)
+
+
+def _created_parameter(cls: ClassFacts, toggle: GradToggle) -> AttributeAssignment | None:
+    """The init-path ``self.p = nn.Parameter(t)`` that this init-path freeze applies to."""
+    if not (toggle.freezes and toggle.site.on_init_path and toggle.name):
+        return None
+    creations = [
+        a for a in cls.assignments_to(toggle.name)
+        if a.site.on_init_path and a.site.order < toggle.site.order and a.kind is ValueKind.PARAMETER
+    ]
+    if not creations or any(is_frozen_parameter(a) for a in creations):
+        return None  # created frozen: BUF002's finding
+    return creations[-1]
+
+
+def _freezes_of(cls: ClassFacts, creation: AttributeAssignment) -> Iterator[GradToggle]:
+    return (t for t in cls.grad_toggles if t.name == creation.name and t.freezes and t.site.on_init_path)
+
+
+RULE = Rule(
+    code="BUF003",
+    name="parameter-frozen-after-creation",
+    summary="nn.Parameter frozen in the same __init__ that creates it",
+    what_it_does=(
+        "Checks for `self.p = nn.Parameter(t)` followed, in the same `__init__` (or a method it "
+        "calls), by `self.p.requires_grad = False` or `self.p.requires_grad_(False)`, when "
+        "nothing in the class unfreezes it. Reported at the freezing statement."
+    ),
+    why_is_this_bad=(
+        "A parameter frozen as soon as it is created is a constant: it still sits in "
+        "`parameters()`, reaching the optimizer, weight decay and DDP/FSDP, and readers "
+        "take it for a weight. A buffer says what it is."
+    ),
+    example='''\
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(4))
+        self.scale.requires_grad = False
+''',
+    use_instead='''\
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(4))
+''',
+    fix_safety=(
+        "Unsafe, as for BUF002: `state_dict()` keys stay the same, but the tensor leaves "
+        "`parameters()`. The fix also removes the freezing statement. Not reported when the "
+        "class unfreezes the parameter anywhere (a freeze/unfreeze schedule)."
+    ),
+    check=check,
+)

@@ -1,0 +1,91 @@
+"""BUF004 register-returns-none."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from buffer_lint.analysis.classes import ClassFacts, RegisterResult
+from buffer_lint.rules.base import DropAssignment, Finding, Fix, Rule
+from buffer_lint.settings import Settings
+
+MESSAGE = (
+    "{method}() returns None: this assignment sets {target} to None{consequence}; "
+    "call self.{method}(...) on its own without assigning its result"
+)
+
+
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+    for result in cls.register_results:
+        statement = result.site.statement
+        message = MESSAGE.format(
+            method=result.method_name, target=_describe_targets(result.targets), consequence=_consequence(result)
+        )
+        yield Finding.at(statement, "BUF004", message, _fix(result))
+
+
+def _assigns_registered_name(result: RegisterResult) -> bool:
+    target = result.targets[0] if len(result.targets) == 1 else None
+    return isinstance(target, ast.Attribute) and target.attr == result.registered_name
+
+
+def _consequence(result: RegisterResult) -> str:
+    if _assigns_registered_name(result):
+        return f", replacing the '{result.registered_name}' it just registered"
+    return ""
+
+
+def _describe_targets(targets: tuple[ast.expr, ...]) -> str:
+    return " and ".join(f"'{ast.unparse(t)}'" for t in targets)
+
+
+def _fix(result: RegisterResult) -> Fix | None:
+    """Dropping the assignment is only right when the target is the registered name itself:
+    any other target would no longer exist for the code that reads it."""
+    if not _assigns_registered_name(result):
+        return None
+    statement = result.site.statement
+    return Fix("unsafe", (DropAssignment(statement.lineno, statement.col_offset),))
+
+
+RULE = Rule(
+    code="BUF004",
+    name="register-returns-none",
+    summary="result of register_buffer/register_parameter/register_module/add_module assigned",
+    what_it_does=(
+        "Checks for assignments of the result of `register_buffer`, `register_parameter`, "
+        "`register_module` or `add_module` in an `nn.Module` subclass."
+    ),
+    why_is_this_bad=(
+        "These methods return None. `self.x = self.register_buffer(\"x\", t)` registers the "
+        "buffer and then assigns None to it: the buffer silently becomes None, vanishes from "
+        "`state_dict()`, and `forward` fails far from the cause. Assigning to another name "
+        "stores None there."
+    ),
+    example='''\
+import torch
+from torch import nn
+
+
+class Table(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = self.register_buffer("table", torch.arange(10))
+''',
+    use_instead='''\
+import torch
+from torch import nn
+
+
+class Table(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("table", torch.arange(10))
+''',
+    fix_safety=(
+        "Unsafe: the tensor, None until now, reappears in `forward` and in `state_dict()`. "
+        "The fix (keep the call, drop the assignment) is offered only when the target is the "
+        "registered name itself; another target would vanish for the code that reads it."
+    ),
+    check=check,
+)
