@@ -67,7 +67,7 @@ def run_check(args: argparse.Namespace) -> int:
         extend_select=split_codes(args.extend_select),
         ignore=split_codes(args.ignore),
     )
-    settings = Settings(module_bases=frozenset(_split_names(args.module_bases)))
+    settings = settings_from_args(args)
     rules = selection.rules()
     if args.paths == ["-"]:
         results = [(args.stdin_filename or "-", _check_bytes(sys.stdin.buffer.read(), settings, rules))]
@@ -85,6 +85,10 @@ def run_check(args: argparse.Namespace) -> int:
     if not args.quiet:
         write_summary(count, out)
     return EXIT_FINDINGS if count and not args.exit_zero else EXIT_CLEAN
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(module_bases=frozenset(_split_names(args.module_bases)))
 
 
 def _check_file(path: Path, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
