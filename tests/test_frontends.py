@@ -26,7 +26,7 @@ def test_flake8_module_bases_option() -> None:
     without = run(["flake8", "--select", "BUF", path])
     assert without.returncode == 0 and without.stdout == ""
     with_option = run(["flake8", "--select", "BUF", "--buffer-lint-module-bases", "mylib.layers.Layer", path])
-    assert locations(with_option.stdout) == {f"{path}:9:9: BUF001"}
+    assert locations(with_option.stdout) == {f"{path}:10:9: BUF001"}
 
 
 def test_flake8_reads_module_bases_from_config(tmp_path) -> None:
