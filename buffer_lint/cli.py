@@ -14,6 +14,7 @@ from buffer_lint.files import discover
 from buffer_lint.report.text import FileFindings, write_findings, write_statistics, write_summary
 from buffer_lint.rules import RULES, RULES_BY_CODE
 from buffer_lint.rules.base import Finding, Rule
+from buffer_lint.rules.docs import render_rule
 from buffer_lint.selection import Selection, SelectorError, split_codes
 from buffer_lint.settings import Settings
 
@@ -129,15 +130,3 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_ERROR
     print(render_rule(rule), end="")
     return EXIT_CLEAN
-
-
-def render_rule(rule: Rule) -> str:
-    """A rule's documentation as Markdown, in ruff's sections."""
-    return (
-        f"# {rule.name} ({rule.code})\n\n{rule.summary[0].upper()}{rule.summary[1:]}.\n\n"
-        f"## What it does\n{rule.what_it_does}\n\n"
-        f"## Why is this bad?\n{rule.why_is_this_bad}\n\n"
-        f"## Example\n```python\n{rule.example}```\n\n"
-        f"## Use instead\n```python\n{rule.use_instead}```\n\n"
-        f"## Fix safety\n{rule.fix_safety}\n"
-    )

@@ -106,4 +106,6 @@ class Rule:
     example: str
     use_instead: str
     fix_safety: str
+    fix_title: str  # what the fix writes, for the rule table ("" when there is none)
+    fix_applicability: Applicability | None  # None when the rule has no fix
     check: Callable[[ClassFacts, Settings], Iterator[Finding]]

@@ -111,5 +111,7 @@ class CausalMask(nn.Module):
         "for chained or tuple targets, before `super().__init__()`, or when the name "
         "already exists on the class."
     ),
+    fix_title='`self.register_buffer("<name>", <expr>, persistent=False)`',
+    fix_applicability="safe",
     check=check,
 )

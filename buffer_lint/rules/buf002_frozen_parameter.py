@@ -83,5 +83,7 @@ class Normalize(nn.Module):
         "Not reported when the class unfreezes the parameter anywhere, or when a base class "
         "already holds a parameter of that name."
     ),
+    fix_title='`self.register_buffer("<name>", <t>)`',
+    fix_applicability="unsafe",
     check=check,
 )

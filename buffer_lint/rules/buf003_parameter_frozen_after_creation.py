@@ -86,5 +86,7 @@ class Scale(nn.Module):
         "`parameters()`. The fix also removes the freezing statement. Not reported when the "
         "class unfreezes the parameter anywhere (a freeze/unfreeze schedule)."
     ),
+    fix_title='as BUF002, and the freezing statement is removed',
+    fix_applicability="unsafe",
     check=check,
 )

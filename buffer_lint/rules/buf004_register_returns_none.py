@@ -87,5 +87,7 @@ class Table(nn.Module):
         "The fix (keep the call, drop the assignment) is offered only when the target is the "
         "registered name itself; another target would vanish for the code that reads it."
     ),
+    fix_title='keep the call, drop the assignment',
+    fix_applicability="unsafe",
     check=check,
 )
