@@ -46,12 +46,17 @@ def check_source(source: bytes, settings: Settings, rules: Sequence[Rule] = RULE
         text = decode_source(source)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return SourceResult([Finding("E902", 1, 0, 1, 0, f"{type(error).__name__}: {error}")], None)
+    return SourceResult(check_text(text, settings, rules), text)
+
+
+def check_text(text: str, settings: Settings, rules: Sequence[Rule] = RULES) -> list[Finding]:
+    """Findings for decoded source, ``# noqa`` honoured; a syntax error is an E999 finding."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError) as error:
-        return SourceResult([syntax_error_finding(error)], text)
-    lines = text.splitlines(keepends=True)
-    return SourceResult(without_noqa(check_tree(tree, lines, settings, rules), lines), text)
+        return [syntax_error_finding(error)]
+    lines = physical_lines(text)
+    return without_noqa(check_tree(tree, lines, settings, rules), lines)
 
 
 def decode_source(source: bytes) -> str:
@@ -69,3 +74,8 @@ def syntax_error_finding(error: SyntaxError | ValueError) -> Finding:
     else:  # source code string cannot contain null bytes
         line, col, message = 1, 0, str(error)
     return Finding("E999", line, col, line, col, f"{type(error).__name__}: {message}")
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines as Python's tokenizer counts them: split at \\n, \\r\\n and \\r only (not at \\f or \\u2028)."""
+    return io.StringIO(text, newline="").readlines()

@@ -38,9 +38,12 @@ def test_reports_findings_sorted_with_summary_and_exit_1(project: Path) -> None:
     result = check(project)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("bad.py:8:9: BUF001 tensor attribute 'mask' is not registered")
+    assert lines[0].startswith("bad.py:8:9: BUF001 [*] tensor attribute 'mask' is not registered")
     assert lines[1].startswith("bad.py:9:9: BUF002 parameter 'w'")
-    assert lines[2] == "Found 2 errors."
+    assert lines[2:] == [
+        "Found 2 errors.",
+        "[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
+    ]
     assert result.stderr == ""
 
 
@@ -86,7 +89,11 @@ def test_bad_option_exits_2(project: Path) -> None:
 
 def test_statistics(project: Path) -> None:
     result = check(project, "--statistics")
-    assert result.stdout.splitlines() == ["1\tBUF001\tunregistered-tensor", "1\tBUF002\tfrozen-parameter", "Found 2 errors."]
+    assert result.stdout.splitlines()[:3] == [
+        "1\tBUF001\t[*] unregistered-tensor",
+        "1\tBUF002\tfrozen-parameter",
+        "Found 2 errors.",
+    ]
 
 
 def test_quiet_prints_findings_only(project: Path) -> None:

@@ -122,6 +122,7 @@ class Method:
 @dataclass
 class ClassFacts:
     node: ast.ClassDef
+    imports: ImportMap
     is_module: bool
     methods: dict[str, Method]
     class_attributes: frozenset[str]  # names defined in the class body or a same-file base
@@ -239,6 +240,7 @@ class _FactsBuilder:
         )
         facts = ClassFacts(
             node=node,
+            imports=self.imports,
             is_module=is_module,
             methods=self._methods(node),
             class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),

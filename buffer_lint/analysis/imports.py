@@ -47,6 +47,9 @@ class ImportMap:
             return f"{owner}.{expr.attr}" if owner else None
         return None
 
+    def binds(self, name: str) -> bool:
+        return name in self._bindings
+
     def local_name_for(self, qualified: str) -> str | None:
         """The shortest expression this file can write for ``qualified`` (``nn`` for torch.nn)."""
         candidates = []

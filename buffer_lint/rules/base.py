@@ -16,7 +16,8 @@ Applicability = Literal["safe", "unsafe"]
 
 @dataclass(frozen=True)
 class ToRegisterBuffer:
-    """Replace the assignment statement at (line, col) by ``self.register_buffer(name, value)``.
+    """Replace the assignment statement at (line, col) by ``self.register_buffer(name, value)``,
+    or by ``self.name = <buffer_class>(value)`` when ``buffer_class`` is set (``nn.Buffer``).
 
     ``value`` is the assigned expression, or with ``unwrap_parameter`` the tensor an
     ``nn.Parameter(...)`` call wraps.
@@ -27,6 +28,7 @@ class ToRegisterBuffer:
     name: str
     persistent: bool
     unwrap_parameter: bool = False
+    buffer_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,16 @@ class RemoveStatement:
     col: int
 
 
-Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement]
+@dataclass(frozen=True)
+class AddImport:
+    """Add a top-level import statement (the file does not bind what a fix writes)."""
+
+    statement: str
+    line: int = 0
+    col: int = 0
+
+
+Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement, AddImport]
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,7 @@ class Finding:
         end_col = _char_column(lines, self.end_line, self.end_col)
         fix = self.fix
         if fix is not None:
-            edits = tuple(replace(e, col=_char_column(lines, e.line, e.col)) for e in fix.edits)
+            edits = tuple(replace(e, col=_char_column(lines, e.line, e.col)) if e.line else e for e in fix.edits)
             fix = replace(fix, edits=edits)
         return replace(self, col=col, end_col=end_col, fix=fix)
 

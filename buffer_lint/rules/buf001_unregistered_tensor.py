@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.modules import FRAMEWORK_PLAIN_ATTRIBUTES
-from buffer_lint.analysis.torch_api import MODULE_ATTRIBUTES
-from buffer_lint.rules.base import Finding, Fix, Rule, ToRegisterBuffer
+from buffer_lint.rules.base import Finding, Fix, Rule
+from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
 
 MESSAGE = (
@@ -43,29 +43,8 @@ def _is_unregistered_tensor(cls: ClassFacts, assignment: AttributeAssignment) ->
 def _fix(cls: ClassFacts, assignment: AttributeAssignment, settings: Settings) -> Fix | None:
     if not is_fixable_registration(cls, assignment):
         return None
-    statement = assignment.site.statement
-    edit = ToRegisterBuffer(statement.lineno, statement.col_offset, assignment.name, persistent=settings.persistent)
-    return Fix("unsafe" if settings.persistent else "safe", (edit,))
-
-
-def is_fixable_registration(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
-    """Whether ``self.register_buffer(name, ...)`` can replace this assignment for every use of the name.
-
-    Shared by the rules that turn an attribute into a buffer (BUF001-BUF003).
-    """
-    name = assignment.name
-    if assignment.shape not in (TargetShape.PLAIN, TargetShape.ANNOTATED):
-        return False
-    if assignment.before_super_init or assignment.assigned_before:
-        return False
-    if name in cls.class_attributes or name in MODULE_ATTRIBUTES:
-        return False  # register_buffer raises KeyError on a name that already exists
-    return all(
-        other is assignment
-        or other.kind in (ValueKind.TENSOR, ValueKind.NONE)
-        or other.shape is TargetShape.AUGMENTED  # x += v keeps a tensor a tensor
-        for other in cls.assignments_to(name)
-    )
+    edits = buffer_edits(cls, assignment, settings, persistent=settings.persistent, unwrap_parameter=False)
+    return Fix("unsafe" if settings.persistent else "safe", edits)
 
 
 RULE = Rule(

@@ -6,9 +6,9 @@ import ast
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, ValueKind
-from buffer_lint.rules.base import Finding, Fix, Rule, ToRegisterBuffer
-from buffer_lint.rules.buf001_unregistered_tensor import is_fixable_registration
+from buffer_lint.rules.base import Edit, Finding, Fix, Rule
 from buffer_lint.rules.parameters import is_constant_parameter, requires_grad_argument, wrapped_tensor
+from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
 
 MESSAGE = (
@@ -22,7 +22,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
     for assignment in cls.assignments:
         if is_frozen_parameter(assignment) and is_constant_parameter(cls, assignment):
             statement = assignment.site.statement
-            yield Finding.at(statement, "BUF002", MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment))
+            yield Finding.at(statement, "BUF002", MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment, settings))
 
 
 def is_frozen_parameter(assignment: AttributeAssignment) -> bool:
@@ -33,14 +33,15 @@ def is_frozen_parameter(assignment: AttributeAssignment) -> bool:
     return isinstance(flag, ast.Constant) and flag.value is False
 
 
-def parameter_fix(cls: ClassFacts, assignment: AttributeAssignment, *extra_edits: object) -> Fix | None:
+def parameter_fix(
+    cls: ClassFacts, assignment: AttributeAssignment, settings: Settings, extra_edits: tuple[Edit, ...] = ()
+) -> Fix | None:
     """``self.register_buffer(name, <wrapped tensor>)`` in place of the parameter: unsafe, the
     tensor leaves parameters(). Shared with BUF003, which also removes the freezing statement."""
     if wrapped_tensor(assignment.value) is None or not is_fixable_registration(cls, assignment):
         return None
-    statement = assignment.site.statement
-    edit = ToRegisterBuffer(statement.lineno, statement.col_offset, assignment.name, persistent=True, unwrap_parameter=True)
-    return Fix("unsafe", (edit, *extra_edits))  # type: ignore[arg-type]
+    edits = buffer_edits(cls, assignment, settings, persistent=True, unwrap_parameter=True)
+    return Fix("unsafe", edits + extra_edits)
 
 
 RULE = Rule(

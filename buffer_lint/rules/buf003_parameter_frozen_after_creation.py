@@ -24,8 +24,10 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         if creation is None or creation.name in reported or not is_constant_parameter(cls, creation):
             continue
         reported.add(creation.name)
-        removals = [RemoveStatement(t.site.statement.lineno, t.site.statement.col_offset) for t in _freezes_of(cls, creation)]
-        fix = parameter_fix(cls, creation, *removals)
+        removals = tuple(
+            RemoveStatement(t.site.statement.lineno, t.site.statement.col_offset) for t in _freezes_of(cls, creation)
+        )
+        fix = parameter_fix(cls, creation, settings, removals)
         yield Finding.at(toggle.site.statement, "BUF003", MESSAGE.format(name=creation.name), fix)
 
 

@@ -1,0 +1,1 @@
+"""Fixes: libcst codemods that apply what the ``ast`` analysis found."""

@@ -1,0 +1,45 @@
+"""What BUF001-BUF003 share: when an attribute can become a buffer, and the edits that make it one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.analysis.torch_api import MODULE_ATTRIBUTES
+from buffer_lint.rules.base import AddImport, Edit, ToRegisterBuffer
+from buffer_lint.settings import Settings
+
+
+def is_fixable_registration(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
+    """Whether registering a buffer in place of this assignment is right for every use of the name."""
+    name = assignment.name
+    if assignment.shape not in (TargetShape.PLAIN, TargetShape.ANNOTATED):
+        return False
+    if assignment.before_super_init or assignment.assigned_before:
+        return False
+    if name in cls.class_attributes or name in MODULE_ATTRIBUTES:
+        return False  # register_buffer raises KeyError on a name that already exists
+    return all(
+        other is assignment
+        or other.kind in (ValueKind.TENSOR, ValueKind.NONE)
+        or other.shape is TargetShape.AUGMENTED  # x += v keeps a tensor a tensor
+        for other in cls.assignments_to(name)
+    )
+
+
+def buffer_edits(
+    cls: ClassFacts, assignment: AttributeAssignment, settings: Settings, *, persistent: bool, unwrap_parameter: bool
+) -> tuple[Edit, ...]:
+    """Edits that register the assigned tensor as a buffer, in the configured style."""
+    statement = assignment.site.statement
+    edit = ToRegisterBuffer(statement.lineno, statement.col_offset, assignment.name, persistent, unwrap_parameter)
+    if settings.buffer_style != "nn.Buffer":
+        return (edit,)
+    buffer_class = cls.imports.local_name_for("torch.nn.Buffer")
+    if buffer_class:
+        return (replace(edit, buffer_class=buffer_class),)
+    if cls.imports.binds("nn"):
+        new_import, buffer_class = "import torch", "torch.nn.Buffer"
+    else:
+        new_import, buffer_class = "from torch import nn", "nn.Buffer"
+    return replace(edit, buffer_class=buffer_class), AddImport(new_import)
