@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buffer_lint.engine import SourceResult, check_source, check_text
+from buffer_lint.engine import check_source, check_text
 from buffer_lint.fix.write import encode_like
 from buffer_lint.rules.base import AddImport, Finding, Rule
 from buffer_lint.settings import Settings
@@ -31,21 +31,24 @@ def fix_source(source: bytes, settings: Settings, rules: Sequence[Rule], unsafe:
     checked = check_source(source, settings, rules)
     if checked.text is None or not any(is_applicable(f, unsafe) for f in checked.findings):
         return FixOutcome(source, [], checked.findings)
-    text, findings = _fix_text(checked, settings, rules, unsafe)
-    if isinstance(findings, str):
-        return FixOutcome(source, [], checked.findings, error=findings)
-    fixed, remaining = findings
+    try:
+        text, fixed, remaining = fix_checked_text(checked.text, checked.findings, settings, rules, unsafe)
+    except FixError as error:
+        return FixOutcome(source, [], checked.findings, error=str(error))
     return FixOutcome(encode_like(source, text), fixed, remaining)
 
 
-def _fix_text(
-    checked: SourceResult, settings: Settings, rules: Sequence[Rule], unsafe: bool
-) -> tuple[str, tuple[list[Finding], list[Finding]] | str]:
-    """The fixed text and (fixed, remaining) findings, or an error message instead of the findings."""
+class FixError(Exception):
+    """The fixes could not be applied; the text is left as it was."""
+
+
+def fix_checked_text(
+    text: str, findings: list[Finding], settings: Settings, rules: Sequence[Rule], unsafe: bool
+) -> tuple[str, list[Finding], list[Finding]]:
+    """The fixed text, the findings fixed and those remaining. Raises FixError."""
     from buffer_lint.fix.transform import ParserSyntaxError, fix_text  # libcst only for files with fixes
 
-    assert checked.text is not None
-    text, findings, fixed = checked.text, checked.findings, []
+    fixed: list[Finding] = []
     for _ in range(MAX_PASSES):
         chosen = _non_overlapping(f for f in findings if is_applicable(f, unsafe))
         if not chosen:
@@ -53,16 +56,16 @@ def _fix_text(
         try:
             new_text = fix_text(text, [edit for finding in chosen for edit in finding.fix.edits])  # type: ignore[union-attr]
         except ParserSyntaxError as error:
-            return text, f"libcst cannot parse the file, so it was left unchanged: {error.message}"
+            raise FixError(f"libcst cannot parse the file, so it was left unchanged: {error.message}") from error
         try:
             ast.parse(new_text)
         except SyntaxError as error:
-            return text, f"a fix produced invalid code ({error.msg}), so the file was left unchanged"
+            raise FixError(f"a fix produced invalid code ({error.msg}), so the file was left unchanged") from error
         if new_text == text:
             break
         text, fixed = new_text, fixed + chosen
         findings = check_text(text, settings, rules)
-    return text, (fixed, findings)
+    return text, fixed, findings
 
 
 def _non_overlapping(findings: Iterable[Finding]) -> list[Finding]:
