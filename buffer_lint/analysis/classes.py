@@ -57,6 +57,7 @@ class Site:
     on_init_path: bool
     order: int  # execution order on the init path; walk order elsewhere
     under_no_grad: bool
+    alone_in_block: bool  # the only statement of its body (removing it needs a ``pass``)
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ class _ClassWalker:
         self.assigned: set[str] = set()
         self.super_init_pending = False
         self.no_grad_depth = 0
+        self.block_size = 0
 
     def walk(self) -> None:
         init = self.facts.methods.get("__init__")
@@ -374,9 +376,11 @@ class _ClassWalker:
         self.no_grad_depth -= method.decorated_no_grad
         self.method = outer
 
-    def _walk_body(self, body: Iterable[ast.stmt]) -> None:
+    def _walk_body(self, body: list[ast.stmt]) -> None:
+        outer, self.block_size = self.block_size, len(body)
         for statement in body:
             self._walk_statement(statement)
+        self.block_size = outer
 
     def _walk_statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.Assign):
@@ -426,7 +430,7 @@ class _ClassWalker:
     def _site(self, statement: ast.stmt) -> Site:
         self.order += 1
         assert self.method is not None
-        return Site(statement, self.method, self.on_init_path, self.order, self.no_grad_depth > 0)
+        return Site(statement, self.method, self.on_init_path, self.order, self.no_grad_depth > 0, self.block_size == 1)
 
     def _self_attribute(self, expr: ast.expr) -> str | None:
         """``x`` for ``self.x``; None otherwise."""

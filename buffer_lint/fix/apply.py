@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from buffer_lint.engine import check_source, check_text
 from buffer_lint.fix.write import encode_like
-from buffer_lint.rules.base import AddImport, Finding, Rule
+from buffer_lint.rules.base import Finding, Rule
 from buffer_lint.settings import Settings
 
 # A fix can enable another (an assignment dropped by BUF004 may leave a BUF001 to fix).
@@ -73,7 +73,7 @@ def _non_overlapping(findings: Iterable[Finding]) -> list[Finding]:
     chosen, taken = [], set()
     for finding in findings:
         assert finding.fix is not None
-        places = {(e.line, e.col) for e in finding.fix.edits if not isinstance(e, AddImport)}
+        places = {(e.span.line, e.span.col) for e in finding.fix.edits if e.span is not None}
         if places.isdisjoint(taken):
             chosen.append(finding)
             taken |= places

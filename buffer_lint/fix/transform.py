@@ -1,92 +1,110 @@
-"""Apply findings' edits to a libcst tree: the only place libcst is used.
+"""Apply findings' edits to source text: the only place libcst is used.
 
-Edits locate their statement by its first line and character column; the rules decided
-everything else. Formatting and comments inside the kept expressions survive.
+Each edit names the exact span of its statement (recorded by the ``ast`` analysis). The
+statement alone is parsed with libcst, rewritten, and spliced back: the rest of the file
+is untouched byte for byte, and libcst's cost is that of the edited statements, not of
+the file. Comments and layout inside the kept expressions survive.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from buffer_lint.rules.base import AddImport, DropAssignment, Edit, RemoveStatement, ToRegisterBuffer
+from buffer_lint.engine import physical_lines
+from buffer_lint.rules.base import AddImport, DropAssignment, Edit, RemoveStatement, Span, ToRegisterBuffer
 
-
-def apply_edits(module: cst.Module, edits: Iterable[Edit]) -> cst.Module:
-    edits = list(edits)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    fixed = wrapper.visit(_EditApplier(e for e in edits if not isinstance(e, AddImport)))
-    imports = dict.fromkeys(e.statement for e in edits if isinstance(e, AddImport))
-    return _add_imports(fixed, list(imports)) if imports else fixed
+ParserSyntaxError = cst.ParserSyntaxError
+_EMPTY_MODULE = cst.Module(body=[])
 
 
-def _add_imports(module: cst.Module, statements: list[str]) -> cst.Module:
+def fix_text(text: str, edits: Iterable[Edit]) -> str:
+    """The text with the edits applied. Raises libcst's ParserSyntaxError for a statement it cannot parse."""
+    offsets = _line_offsets(text)
+    replacements, imports = [], []
+    for edit in edits:
+        if isinstance(edit, AddImport):
+            imports.append(edit.statement)
+            continue
+        start, end = offsets(edit.span)
+        if isinstance(edit, RemoveStatement):
+            replacements.append(_removal(text, start, end, edit.alone_in_block))
+        else:
+            replacements.append((start, end, _rewrite(text[start:end], edit)))
+    for start, end, new in sorted(replacements, reverse=True):
+        text = text[:start] + new + text[end:]
+    return _add_imports(text, list(dict.fromkeys(imports))) if imports else text
+
+
+def _line_offsets(text: str):  # noqa: ANN202 - a small closure
+    starts = [0]
+    for line in physical_lines(text):
+        starts.append(starts[-1] + len(line))
+
+    def offsets(span: Span) -> tuple[int, int]:
+        return starts[span.line - 1] + span.col, starts[span.end_line - 1] + span.end_col
+
+    return offsets
+
+
+def _rewrite(segment: str, edit: Edit) -> str:
+    newline = "\r\n" if "\r\n" in segment else "\n"
+    statement = cst.parse_statement(segment, config=cst.PartialParserConfig(default_newline=newline))
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
+    assert isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None
+    if isinstance(edit, DropAssignment):
+        new: cst.BaseSmallStatement = cst.Expr(value=small.value)
+    else:
+        assert isinstance(edit, ToRegisterBuffer)
+        target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+        assert isinstance(target, cst.Attribute)
+        new = _register_buffer(edit, target.value, small.value)
+    return _EMPTY_MODULE.code_for_node(new)
+
+
+def _removal(text: str, start: int, end: int, alone_in_block: bool) -> tuple[int, int, str]:
+    """What to cut for a removed statement: its whole line when it has one to itself, else
+    the statement and one neighbouring ``;``. The only statement of a block becomes ``pass``."""
+    if alone_in_block:
+        return start, end, "pass"
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    line_end = _line_end(text, end)
+    before, after = text[line_start:start], text[end:line_end]
+    if after.lstrip().startswith(";"):  # "stmt; other" -> "other"
+        semicolon = end + after.index(";") + 1
+        return start, semicolon + len(text[semicolon:line_end]) - len(text[semicolon:line_end].lstrip(" \t")), ""
+    if before.rstrip().endswith(";"):  # "other; stmt" -> "other"
+        return line_start + len(before.rstrip()) - 1, end, ""
+    next_line = line_end + (2 if text.startswith("\r\n", line_end) else 1 if line_end < len(text) else 0)
+    return line_start, next_line, ""
+
+
+def _line_end(text: str, position: int) -> int:
+    ends = [i for i in (text.find("\n", position), text.find("\r", position)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _add_imports(text: str, statements: list[str]) -> str:
     """Put new imports after the module's last top-level import, else after its docstring."""
-    body = list(module.body)
-    position = 0
-    for index, statement in enumerate(body):
-        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
-        if isinstance(small, (cst.Import, cst.ImportFrom)):
-            position = index + 1
-        elif index == 0 and isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
-            position = 1
-    new = [cst.parse_statement(text + module.default_newline) for text in statements]
-    return module.with_changes(body=[*body[:position], *new, *body[position:]])
+    body = ast.parse(text).body
+    after_line = 0
+    for index, node in enumerate(body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            after_line = node.end_lineno or node.lineno
+        elif index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            after_line = node.end_lineno or node.lineno
+    lines = physical_lines(text)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if after_line and not lines[after_line - 1].endswith(("\n", "\r")):
+        lines[after_line - 1] += newline
+    lines[after_line:after_line] = [statement + newline for statement in statements]
+    return "".join(lines)
 
 
-class _EditApplier(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, edits: Iterable[Edit]) -> None:
-        super().__init__()
-        self.edits = {(edit.line, edit.col): edit for edit in edits}
-
-    def _edit_for(self, node: cst.CSTNode) -> Edit | None:
-        start = self.get_metadata(PositionProvider, node).start
-        return self.edits.get((start.line, start.column))
-
-    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.BaseSmallStatement:
-        return self._rewrite(original, updated, updated.targets[0].target)
-
-    def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.BaseSmallStatement:
-        return self._rewrite(original, updated, updated.target)
-
-    def _rewrite(
-        self, original: cst.Assign | cst.AnnAssign, updated: cst.Assign | cst.AnnAssign, target: cst.BaseExpression
-    ) -> cst.BaseSmallStatement:
-        edit = self._edit_for(original)
-        value = updated.value
-        if value is None:
-            return updated
-        if isinstance(edit, DropAssignment):
-            return cst.Expr(value=value, semicolon=updated.semicolon)
-        if isinstance(edit, ToRegisterBuffer) and isinstance(target, cst.Attribute):
-            return _register_buffer(edit, target.value, value, updated.semicolon)
-        return updated
-
-    def leave_SimpleStatementLine(
-        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        kept = [
-            new for old, new in zip(original.body, updated.body) if not isinstance(self._edit_for(old), RemoveStatement)
-        ]
-        if not kept:
-            return cst.RemoveFromParent()
-        if len(kept) < len(updated.body):
-            kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-        return updated.with_changes(body=kept)
-
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        if updated.body:
-            return updated
-        return updated.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
-
-
-def _register_buffer(
-    edit: ToRegisterBuffer, owner: cst.BaseExpression, value: cst.BaseExpression, semicolon: cst.Semicolon | cst.MaybeSentinel
-) -> cst.BaseSmallStatement:
+def _register_buffer(edit: ToRegisterBuffer, owner: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseSmallStatement:
     """``self.register_buffer("name", <tensor>[, persistent=False])``, or with ``buffer_class``
     set, ``self.name = <buffer_class>(<tensor>[, persistent=False])``."""
     if edit.unwrap_parameter and isinstance(value, cst.Call):
@@ -98,10 +116,10 @@ def _register_buffer(
     if edit.buffer_class:
         new_call = call.with_changes(func=cst.parse_expression(edit.buffer_class), args=args)
         target = cst.AssignTarget(target=cst.Attribute(value=owner, attr=cst.Name(edit.name)))
-        return cst.Assign(targets=[target], value=new_call, semicolon=semicolon)
+        return cst.Assign(targets=[target], value=new_call)
     name = cst.Arg(cst.SimpleString(f'"{edit.name}"'), comma=_comma_like(call.whitespace_before_args))
     new_call = call.with_changes(func=cst.Attribute(value=owner, attr=cst.Name("register_buffer")), args=[name, *args])
-    return cst.Expr(value=new_call, semicolon=semicolon)
+    return cst.Expr(value=new_call)
 
 
 def _tensor_arguments(parameter_call: cst.Call) -> list[cst.Arg]:
@@ -124,7 +142,7 @@ def _take_closing_layout(arg: cst.Arg, dropped_last: cst.Arg) -> cst.Arg:
         closing = dropped_last.comma.whitespace_after if isinstance(dropped_last.comma, cst.Comma) else None
         if isinstance(closing, cst.ParenthesizedWhitespace):
             own = own.with_changes(indent=closing.indent, last_line=closing.last_line)
-        return arg.with_changes(comma=arg.comma.with_changes(whitespace_after=own))
+        return arg.with_changes(comma=arg.comma.with_changes(whitespace_after=own))  # type: ignore[union-attr]
     return arg.with_changes(comma=dropped_last.comma, whitespace_after_arg=dropped_last.whitespace_after_arg)
 
 
@@ -141,11 +159,3 @@ def _persistent_false() -> cst.Arg:
         keyword=cst.Name("persistent"),
         equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
     )
-
-
-ParserSyntaxError = cst.ParserSyntaxError
-
-
-def fix_text(text: str, edits: Iterable[Edit]) -> str:
-    """The text with the edits applied. Raises libcst's ParserSyntaxError when libcst cannot parse it."""
-    return apply_edits(cst.parse_module(text), edits).code

@@ -15,16 +15,36 @@ Applicability = Literal["safe", "unsafe"]
 
 
 @dataclass(frozen=True)
+class Span:
+    """A statement's extent: first line and column to last line and column (1-based lines,
+    0-based columns; characters once ``Finding.in_characters`` has run)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def of(cls, node: ast.stmt) -> Span:
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        return cls(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+
+    def in_characters(self, lines: list[str]) -> Span:
+        return Span(
+            self.line, _char_column(lines, self.line, self.col), self.end_line, _char_column(lines, self.end_line, self.end_col)
+        )
+
+
+@dataclass(frozen=True)
 class ToRegisterBuffer:
-    """Replace the assignment statement at (line, col) by ``self.register_buffer(name, value)``,
-    or by ``self.name = <buffer_class>(value)`` when ``buffer_class`` is set (``nn.Buffer``).
+    """Replace the assignment statement by ``self.register_buffer(name, value)``, or by
+    ``self.name = <buffer_class>(value)`` when ``buffer_class`` is set (``nn.Buffer``).
 
     ``value`` is the assigned expression, or with ``unwrap_parameter`` the tensor an
     ``nn.Parameter(...)`` call wraps.
     """
 
-    line: int
-    col: int
+    span: Span
     name: str
     persistent: bool
     unwrap_parameter: bool = False
@@ -33,16 +53,15 @@ class ToRegisterBuffer:
 
 @dataclass(frozen=True)
 class DropAssignment:
-    """Keep the call the statement at (line, col) assigns, drop the assignment."""
+    """Keep the call the statement assigns, drop the assignment."""
 
-    line: int
-    col: int
+    span: Span
 
 
 @dataclass(frozen=True)
 class RemoveStatement:
-    line: int
-    col: int
+    span: Span
+    alone_in_block: bool  # then ``pass`` takes its place
 
 
 @dataclass(frozen=True)
@@ -50,8 +69,7 @@ class AddImport:
     """Add a top-level import statement (the file does not bind what a fix writes)."""
 
     statement: str
-    line: int = 0
-    col: int = 0
+    span: Span | None = None
 
 
 Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement, AddImport]
@@ -88,7 +106,7 @@ class Finding:
         end_col = _char_column(lines, self.end_line, self.end_col)
         fix = self.fix
         if fix is not None:
-            edits = tuple(replace(e, col=_char_column(lines, e.line, e.col)) if e.line else e for e in fix.edits)
+            edits = tuple(replace(e, span=e.span.in_characters(lines)) if e.span else e for e in fix.edits)
             fix = replace(fix, edits=edits)
         return replace(self, col=col, end_col=end_col, fix=fix)
 

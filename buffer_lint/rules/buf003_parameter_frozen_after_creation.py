@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, GradToggle, ValueKind
-from buffer_lint.rules.base import Finding, RemoveStatement, Rule
+from buffer_lint.rules.base import Finding, RemoveStatement, Rule, Span
 from buffer_lint.rules.buf002_frozen_parameter import is_frozen_parameter, parameter_fix
 from buffer_lint.rules.parameters import is_constant_parameter
 from buffer_lint.settings import Settings
@@ -24,9 +24,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         if creation is None or creation.name in reported or not is_constant_parameter(cls, creation):
             continue
         reported.add(creation.name)
-        removals = tuple(
-            RemoveStatement(t.site.statement.lineno, t.site.statement.col_offset) for t in _freezes_of(cls, creation)
-        )
+        removals = tuple(RemoveStatement(Span.of(t.site.statement), t.site.alone_in_block) for t in _freezes_of(cls, creation))
         fix = parameter_fix(cls, creation, settings, removals)
         yield Finding.at(toggle.site.statement, "BUF003", MESSAGE.format(name=creation.name), fix)
 

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import ClassFacts, RegisterResult
-from buffer_lint.rules.base import DropAssignment, Finding, Fix, Rule
+from buffer_lint.rules.base import DropAssignment, Finding, Fix, Rule, Span
 from buffer_lint.settings import Settings
 
 MESSAGE = (
@@ -44,8 +44,7 @@ def _fix(result: RegisterResult) -> Fix | None:
     any other target would no longer exist for the code that reads it."""
     if not _assigns_registered_name(result):
         return None
-    statement = result.site.statement
-    return Fix("unsafe", (DropAssignment(statement.lineno, statement.col_offset),))
+    return Fix("unsafe", (DropAssignment(Span.of(result.site.statement)),))
 
 
 RULE = Rule(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.torch_api import MODULE_ATTRIBUTES
-from buffer_lint.rules.base import AddImport, Edit, ToRegisterBuffer
+from buffer_lint.rules.base import AddImport, Edit, Span, ToRegisterBuffer
 from buffer_lint.settings import Settings
 
 
@@ -31,8 +31,7 @@ def buffer_edits(
     cls: ClassFacts, assignment: AttributeAssignment, settings: Settings, *, persistent: bool, unwrap_parameter: bool
 ) -> tuple[Edit, ...]:
     """Edits that register the assigned tensor as a buffer, in the configured style."""
-    statement = assignment.site.statement
-    edit = ToRegisterBuffer(statement.lineno, statement.col_offset, assignment.name, persistent, unwrap_parameter)
+    edit = ToRegisterBuffer(Span.of(assignment.site.statement), assignment.name, persistent, unwrap_parameter)
     if settings.buffer_style != "nn.Buffer":
         return (edit,)
     buffer_class = cls.imports.local_name_for("torch.nn.Buffer")
