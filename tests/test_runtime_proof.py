@@ -55,7 +55,7 @@ def fixed_pairs() -> list[tuple[Path, Path]]:
     return [(p, p.with_suffix(".fixed.py")) for p in fixture_files() if p.with_suffix(".fixed.py").exists()]
 
 
-def _import(path: Path, name: str) -> types.ModuleType:
+def import_fixture(path: Path, name: str) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -91,8 +91,8 @@ def _forward_output(module: types.ModuleType, name: str, model: nn.Module) -> ob
 def test_fixed_models_behave_the_same(original: Path, fixed: Path) -> None:
     names = changed_classes(original, fixed)
     assert names, "a .fixed.py that changes no class"
-    before = _import(original, f"proof_original_{original.stem}")
-    after = _import(fixed, f"proof_fixed_{original.stem}")
+    before = import_fixture(original, f"proof_original_{original.stem}")
+    after = import_fixture(fixed, f"proof_fixed_{original.stem}")
     for name in names:
         prove_class(before, after, name)
 
@@ -114,9 +114,10 @@ def prove_class(before: types.ModuleType, after: types.ModuleType, name: str) ->
 
 
 def _assert_state_dict_keys(name: str, old: nn.Module, new: nn.Module) -> None:
-    """Unchanged, but for what BUF004's fix revives: entries under an attribute that was None."""
+    """Unchanged, but for what BUF004 revives (under an attribute that was None) and what BUF006
+    registers (under an attribute that was a plain list, tuple or dict)."""
     old_keys, new_keys = set(old.state_dict()), set(new.state_dict())
-    revived = {k for k in new_keys - old_keys if getattr(old, k.split(".")[0], 0) is None}
+    revived = {k for k in new_keys - old_keys if isinstance(getattr(old, k.split(".")[0], 0), (type(None), list, tuple, dict))}
     assert new_keys - revived == old_keys, f"{name}: state_dict keys changed"
 
 

@@ -29,6 +29,7 @@ _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parame
 _BUFFER_CLASSES = frozenset({"torch.nn.Buffer", "torch.nn.parameter.Buffer"})
 _NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_CONTAINERS = (ast.List, ast.Tuple, ast.Dict, ast.ListComp, ast.DictComp)
 
 
 class TargetShape(enum.Enum):
@@ -45,7 +46,12 @@ class ValueKind(enum.Enum):
     PARAMETER = "parameter"  # nn.Parameter(...)
     BUFFER = "buffer"  # nn.Buffer(...)
     MODULE = "module"  # a call of an nn.Module class
+    CONTAINER = "container"  # a list, tuple or dict display or comprehension
     OTHER = "other"  # anything the analysis cannot prove to be one of the above
+
+
+# Values that make an attribute a plain one (not a parameter, buffer or submodule).
+PLAIN_KINDS = frozenset({ValueKind.TENSOR, ValueKind.NONE, ValueKind.CONTAINER, ValueKind.OTHER})
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class AttributeAssignment:
     site: Site
     before_super_init: bool
     assigned_before: bool  # on the init path, the name may already hold a value here
+    element_kind: ValueKind | None = None  # for a CONTAINER: what every element is
 
 
 @dataclass(frozen=True)
@@ -79,18 +86,37 @@ class Registration:
     name: str
     call: ast.Call
     site: Site
+    method_name: str  # register_buffer, register_parameter, ...
+    after_plain_value: bool  # on the init path, self.<name> may already hold a plain value here
 
 
 @dataclass(frozen=True)
 class GradToggle:
-    """``self.p.requires_grad = X`` or ``self.p.requires_grad_(X)``.
+    """``<owner>.requires_grad = X`` or ``<owner>.requires_grad_(X)``.
 
-    ``name`` is None when the target is not one attribute (``for p in self.parameters():
-    p.requires_grad = True``, ``self.requires_grad_()``): such a toggle may touch every parameter.
+    ``name`` is ``p`` for ``self.p``; None when the owner is not one attribute (``self``, or
+    ``p`` in ``for p in self.parameters()``): such a toggle may touch every parameter.
     """
 
     name: str | None
     freezes: bool
+    site: Site
+    on_self: bool  # the owner is ``self`` itself
+    value: ast.expr | None  # X, when set by assignment (``.requires_grad = X``); None for the method
+
+
+@dataclass(frozen=True)
+class InPlaceUpdate:
+    """``self.x.add_(...)``: tensor methods that change ``self.x`` in place, and their arguments."""
+
+    name: str
+    arguments: tuple[ast.expr, ...]
+    site: Site
+
+
+@dataclass(frozen=True)
+class Deletion:
+    name: str  # ``del self.name``
     site: Site
 
 
@@ -133,6 +159,8 @@ class ClassFacts:
     registrations: list[Registration] = field(default_factory=list)
     grad_toggles: list[GradToggle] = field(default_factory=list)
     register_results: list[RegisterResult] = field(default_factory=list)
+    inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
+    deletions: list[Deletion] = field(default_factory=list)
     registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
 
     @property
@@ -156,6 +184,16 @@ class ClassFacts:
 
     def unfreezes(self, name: str) -> bool:
         return any(not t.freezes and t.name in (name, None) for t in self.grad_toggles)
+
+    def reads_attribute(self, name: str) -> bool:
+        """Whether any method reads ``<something>.<name>`` (a flag the class keeps for itself)."""
+        return name in self._attributes_read
+
+    @cached_property
+    def _attributes_read(self) -> frozenset[str]:
+        return frozenset(
+            node.attr for node in ast.walk(self.node) if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+        )
 
     def defines(self, method_name: str) -> bool:
         return method_name in self.methods
@@ -292,9 +330,28 @@ class _FactsBuilder:
                 return ValueKind.BUFFER
             if self.is_module_call(value):
                 return ValueKind.MODULE
+        if isinstance(value, _CONTAINERS):
+            return ValueKind.CONTAINER
         if self.typer.is_tensor(value, method.locals):
             return ValueKind.TENSOR
         return ValueKind.OTHER
+
+    def element_kind(self, value: ast.expr, method: Method) -> ValueKind | None:
+        """What every element of a container display or comprehension is; None when mixed or empty."""
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            elements = value.elts
+        elif isinstance(value, ast.Dict):
+            elements = value.values
+        elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            elements = [value.elt]
+        elif isinstance(value, ast.DictComp):
+            elements = [value.value]
+        else:
+            return None
+        if not elements or any(isinstance(e, ast.Starred) for e in elements):
+            return None
+        kinds = {self.value_kind(e, method) for e in elements}
+        return kinds.pop() if len(kinds) == 1 else None
 
 
 def _merge_parameters(known: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -335,6 +392,10 @@ def _literal_string(call: ast.Call, keyword: str) -> str | None:
     return None
 
 
+def _is_inplace(method_name: str) -> bool:
+    return method_name.endswith("_") and not method_name.startswith("_") and method_name != "requires_grad_"
+
+
 def _is_false(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is False
 
@@ -350,7 +411,9 @@ class _ClassWalker:
         # State of the method being walked.
         self.method: Method | None = None
         self.on_init_path = False
-        self.assigned: set[str] = set()
+        self.assigned: set[str] = set()  # names that may hold a value here (init path)
+        self.plain: set[str] = set()  # names that may hold a plain, unregistered value here
+        self.registered: set[str] = set()  # names registered so far, in walk order
         self.super_init_pending = False
         self.no_grad_depth = 0
         self.block_size = 0
@@ -364,7 +427,7 @@ class _ClassWalker:
         self.on_init_path = False
         for name, method in self.facts.methods.items():
             if name not in self.visited and method.self_name:
-                self.assigned = set()
+                self.assigned, self.plain = set(), set()
                 self.super_init_pending = False
                 self._walk_method(method)
 
@@ -394,6 +457,13 @@ class _ClassWalker:
                 self._record_assignment(name, node.value, TargetShape.AUGMENTED, node)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             self._call_statement(node, node.value)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                name = self._self_attribute(target)
+                if name:
+                    self.facts.deletions.append(Deletion(name, self._site(node)))
+                    self.assigned.discard(name)
+                    self.plain.discard(name)
         elif isinstance(node, ast.If):
             self._branches(node.body, node.orelse)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -413,13 +483,14 @@ class _ClassWalker:
 
     def _branches(self, *bodies: list[ast.stmt]) -> None:
         """Alternatives: each starts from the same state; afterwards a name may hold what any set."""
-        before = set(self.assigned)
-        after = set(before)
+        assigned, plain = set(self.assigned), set(self.plain)
+        after_assigned, after_plain = set(assigned), set(plain)
         for body in bodies:
-            self.assigned = set(before)
+            self.assigned, self.plain = set(assigned), set(plain)
             self._walk_body(body)
-            after |= self.assigned
-        self.assigned = after
+            after_assigned |= self.assigned
+            after_plain |= self.plain
+        self.assigned, self.plain = after_assigned, after_plain
 
     def _is_no_grad(self, expr: ast.expr) -> bool:
         qualified = self.builder.imports.qualify(_callee(expr))
@@ -447,18 +518,18 @@ class _ClassWalker:
         return None
 
     def _assignment(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr, annotated: bool = False) -> None:
+        self._call_in_value(node, targets, value)  # the right side runs first
         shape = TargetShape.ANNOTATED if annotated else TargetShape.PLAIN
         if len(targets) > 1:
             shape = TargetShape.CHAINED
         for target in targets:
             name = self._self_attribute(target)
-            if name:
+            if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                self._grad_toggle(target.value, not _is_false(value), node, value)
+            elif name:
                 self._record_assignment(name, value, shape, node)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 self._tuple_assignment(node, target, value)
-            elif isinstance(target, ast.Attribute) and target.attr == "requires_grad":
-                self._grad_toggle(target.value, not _is_false(value), node)
-        self._call_in_value(node, targets, value)
 
     def _tuple_assignment(self, node: ast.stmt, target: ast.Tuple | ast.List, value: ast.expr) -> None:
         elements = target.elts
@@ -494,9 +565,12 @@ class _ClassWalker:
             site=self._site(node),
             before_super_init=self.super_init_pending,
             assigned_before=name in self.assigned,
+            element_kind=self.builder.element_kind(value, self.method) if kind is ValueKind.CONTAINER else None,
         )
         self.facts.assignments.append(assignment)
         self.assigned.add(name)
+        if kind in PLAIN_KINDS and name not in self.registered:
+            self.plain.add(name)
 
     def _call_statement(self, node: ast.Expr, call: ast.Call) -> None:
         func = call.func
@@ -512,6 +586,9 @@ class _ClassWalker:
             argument = call.args[0] if call.args else next((k.value for k in call.keywords), None)
             self._grad_toggle(func.value, not _is_false(argument), node)
             return
+        if _is_inplace(func.attr):
+            self._inplace_update(call, node)
+            return
         own = self._self_method_call(call)
         if own is None:
             return
@@ -520,6 +597,17 @@ class _ClassWalker:
             self._registration(method_name, expr, node)
         else:
             self._follow_helper(method_name)
+
+    def _inplace_update(self, call: ast.Call, node: ast.stmt) -> None:
+        """``self.x.mul_(m).add_(v)``: in-place methods chained on one attribute, with all their arguments."""
+        arguments: list[ast.expr] = []
+        receiver: ast.expr = call
+        while isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) and _is_inplace(receiver.func.attr):
+            arguments += [*receiver.args, *(k.value for k in receiver.keywords)]
+            receiver = receiver.func.value
+        name = self._self_attribute(receiver)
+        if name:
+            self.facts.inplace_updates.append(InPlaceUpdate(name, tuple(arguments), self._site(node)))
 
     def _is_self(self, expr: ast.expr) -> bool:
         return isinstance(expr, ast.Name) and self.method is not None and expr.id == self.method.self_name
@@ -535,16 +623,19 @@ class _ClassWalker:
         if name is None:
             self.facts.registers_computed_names = True
             return
-        self.facts.registrations.append(Registration(REGISTER_METHODS[method_name], name, call, self._site(node)))
+        kind = REGISTER_METHODS[method_name]
+        after_plain = name in self.plain
+        self.facts.registrations.append(Registration(kind, name, call, self._site(node), method_name, after_plain))
+        self.registered.add(name)
         self.assigned.add(name)
+        self.plain.discard(name)
 
-    def _grad_toggle(self, owner: ast.expr, enables: bool, node: ast.stmt) -> None:
+    def _grad_toggle(self, owner: ast.expr, enables: bool, node: ast.stmt, value: ast.expr | None = None) -> None:
         """``<owner>.requires_grad = X`` or ``<owner>.requires_grad_(X)``."""
         name = self._self_attribute(owner)
-        if name is not None:
-            self.facts.grad_toggles.append(GradToggle(name, not enables, self._site(node)))
-        elif enables:  # p.requires_grad = True in a loop, self.requires_grad_(): may unfreeze anything
-            self.facts.grad_toggles.append(GradToggle(None, False, self._site(node)))
+        on_self = self._is_self(owner)
+        if name is not None or on_self or enables:  # p.requires_grad = True in a loop may unfreeze anything
+            self.facts.grad_toggles.append(GradToggle(name, not enables, self._site(node), on_self, value))
 
     def _follow_helper(self, method_name: str) -> None:
         helper = self.facts.methods.get(method_name)

@@ -70,7 +70,7 @@ class TensorTyper:
         for extra in (arguments.vararg, arguments.kwarg):
             if extra:
                 unknown.add(extra.arg)
-        for name, value in _local_bindings(function.body):
+        for name, value in local_bindings(function.body):
             if value is None:
                 unknown.add(name)
             else:
@@ -86,20 +86,24 @@ class TensorTyper:
             candidates = kept
 
 
-def _local_bindings(body: Iterable[ast.stmt]) -> Iterator[tuple[str, ast.expr | None]]:
-    """(name, value) for each binding of a local name; value None when it is not an expression."""
+def local_bindings(body: Iterable[ast.stmt], unpacked: bool = False) -> Iterator[tuple[str, ast.expr | None]]:
+    """(name, value) for each binding of a local name; value None when it is not an expression.
+
+    With ``unpacked``, names bound by unpacking (``a, b = v``, ``for a in v``) get the whole ``v``:
+    right for "does it derive from v", wrong for "is it a tensor".
+    """
     for node in body:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     yield target.id, node.value
                 else:
-                    yield from _bound_names(target)
+                    yield from _bound_names(target, node.value if unpacked else None)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if node.value is not None:
                 yield node.target.id, node.value
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            yield from _bound_names(node.target)
+            yield from _bound_names(node.target, node.iter if unpacked else None)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
@@ -120,23 +124,23 @@ def _local_bindings(body: Iterable[ast.stmt]) -> Iterator[tuple[str, ast.expr | 
             for handler in node.handlers:
                 if handler.name:
                     yield handler.name, None
-                yield from _local_bindings(handler.body)
+                yield from local_bindings(handler.body, unpacked)
         for field in ("body", "orelse", "finalbody"):
-            yield from _local_bindings(getattr(node, field, ()))
+            yield from local_bindings(getattr(node, field, ()), unpacked)
         for case in getattr(node, "cases", ()):
-            yield from _local_bindings(case.body)
+            yield from local_bindings(case.body, unpacked)
             yield from _pattern_names(case.pattern)
 
 
-def _bound_names(target: ast.expr) -> Iterator[tuple[str, None]]:
-    """Names an assignment target binds (not ``x`` in ``x[i] = v`` or ``x.a = v``), value unknown."""
+def _bound_names(target: ast.expr, value: ast.expr | None = None) -> Iterator[tuple[str, ast.expr | None]]:
+    """Names an assignment target binds (not ``x`` in ``x[i] = v`` or ``x.a = v``), each with ``value``."""
     if isinstance(target, ast.Name):
-        yield target.id, None
+        yield target.id, value
     elif isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
-            yield from _bound_names(element)
+            yield from _bound_names(element, value)
     elif isinstance(target, ast.Starred):
-        yield from _bound_names(target.value)
+        yield from _bound_names(target.value, value)
 
 
 def _pattern_names(pattern: ast.AST) -> Iterator[tuple[str, None]]:

@@ -14,7 +14,17 @@ from collections.abc import Iterable
 import libcst as cst
 
 from buffer_lint.engine import physical_lines
-from buffer_lint.rules.base import AddImport, DropAssignment, Edit, RemoveStatement, Span, ToRegisterBuffer
+from buffer_lint.rules.base import (
+    AddImport,
+    AppendDetach,
+    DropAssignment,
+    Edit,
+    RemoveStatement,
+    Span,
+    ToMethodCall,
+    ToRegisterBuffer,
+    WrapValue,
+)
 
 ParserSyntaxError = cst.ParserSyntaxError
 _EMPTY_MODULE = cst.Module(body=[])
@@ -54,15 +64,33 @@ def _rewrite(segment: str, edit: Edit) -> str:
     statement = cst.parse_statement(segment, config=cst.PartialParserConfig(default_newline=newline))
     assert isinstance(statement, cst.SimpleStatementLine)
     small = statement.body[0]
-    assert isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None
+    assert isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and small.value is not None
+    value = small.value
+    target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+    new: cst.BaseSmallStatement
     if isinstance(edit, DropAssignment):
-        new: cst.BaseSmallStatement = cst.Expr(value=small.value)
+        new = cst.Expr(value=value)
+    elif isinstance(edit, WrapValue):
+        new = small.with_changes(value=cst.Call(func=cst.parse_expression(edit.callee), args=[cst.Arg(value)]))
+    elif isinstance(edit, AppendDetach):
+        new = small.with_changes(value=_method_call(value, "detach"))
     else:
-        assert isinstance(edit, ToRegisterBuffer)
-        target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
-        assert isinstance(target, cst.Attribute)
-        new = _register_buffer(edit, target.value, small.value)
+        assert isinstance(target, cst.Attribute) and isinstance(edit, (ToMethodCall, ToRegisterBuffer))
+        if isinstance(edit, ToMethodCall):
+            new = cst.Expr(value=cst.Call(func=cst.Attribute(value=target.value, attr=cst.Name(edit.method)), args=[cst.Arg(value)]))
+        else:
+            new = _register_buffer(edit, target.value, value)
     return _EMPTY_MODULE.code_for_node(new)
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+
+
+def _method_call(value: cst.BaseExpression, method: str) -> cst.Call:
+    """``value.method()``, parenthesizing ``value`` when it is not an atom (``(a + b).detach()``)."""
+    if not isinstance(value, _ATOMS) and not value.lpar:
+        value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.Call(func=cst.Attribute(value=value, attr=cst.Name(method)))
 
 
 def _removal(text: str, start: int, end: int, alone_in_block: bool) -> tuple[int, int, str]:

@@ -65,6 +65,29 @@ class RemoveStatement:
 
 
 @dataclass(frozen=True)
+class ToMethodCall:
+    """``<owner>.<attribute> = v`` -> ``<owner>.<method>(v)``."""
+
+    span: Span
+    method: str
+
+
+@dataclass(frozen=True)
+class WrapValue:
+    """``target = v`` -> ``target = <callee>(v)``."""
+
+    span: Span
+    callee: str
+
+
+@dataclass(frozen=True)
+class AppendDetach:
+    """``target = v`` or ``target += v`` -> ``... v.detach()``."""
+
+    span: Span
+
+
+@dataclass(frozen=True)
 class AddImport:
     """Add a top-level import statement (the file does not bind what a fix writes)."""
 
@@ -72,7 +95,7 @@ class AddImport:
     span: Span | None = None
 
 
-Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement, AddImport]
+Edit = Union[ToRegisterBuffer, DropAssignment, RemoveStatement, ToMethodCall, WrapValue, AppendDetach, AddImport]
 
 
 @dataclass(frozen=True)

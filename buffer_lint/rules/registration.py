@@ -34,11 +34,15 @@ def buffer_edits(
     edit = ToRegisterBuffer(Span.of(assignment.site.statement), assignment.name, persistent, unwrap_parameter)
     if settings.buffer_style != "nn.Buffer":
         return (edit,)
-    buffer_class = cls.imports.local_name_for("torch.nn.Buffer")
-    if buffer_class:
-        return (replace(edit, buffer_class=buffer_class),)
+    buffer_class, imports = torch_nn_name(cls, "Buffer")
+    return (replace(edit, buffer_class=buffer_class), *imports)
+
+
+def torch_nn_name(cls: ClassFacts, attribute: str) -> tuple[str, tuple[AddImport, ...]]:
+    """How the file can write ``torch.nn.<attribute>``, with the import to add if it cannot yet."""
+    existing = cls.imports.local_name_for(f"torch.nn.{attribute}")
+    if existing:
+        return existing, ()
     if cls.imports.binds("nn"):
-        new_import, buffer_class = "import torch", "torch.nn.Buffer"
-    else:
-        new_import, buffer_class = "from torch import nn", "nn.Buffer"
-    return replace(edit, buffer_class=buffer_class), AddImport(new_import)
+        return f"torch.nn.{attribute}", (AddImport("import torch"),)
+    return f"nn.{attribute}", (AddImport("from torch import nn"),)

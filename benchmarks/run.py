@@ -1,0 +1,491 @@
+"""Reproduce the figures of SPEC.md's "Performance" section and write benchmarks/RESULTS.md.
+
+Run it with the Python of the environment where buffer-lint is installed::
+
+    python benchmarks/run.py [--corpus DIR] [--only STAGES] [--runs N]
+
+Each figure is a ratio of two commands measured side by side in this one run: the medians of
+interleaved wall-clock runs, and callgrind instruction counts (which repeat exactly, where wall
+time on a shared machine does not) on a deterministic sample of the corpus's files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import re
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+PARSE_ONLY = HERE / "parse_only.py"
+BARE_VENV = HERE / ".venvs" / "venv"  # named venv so that the repository's flake8 excludes skip it
+FLAKE8_DISTRIBUTIONS = ("flake8", "pycodestyle", "pyflakes", "mccabe")
+FLAKE8_TARGET, CHECK_TARGET = 1.10, 2.0
+SCALES = ((1, 4), (1, 2), (1, 1))
+ENV = {**os.environ, "PYTHONHASHSEED": "0"}
+SETUP_TIMEOUT = 900.0
+
+FETCH_HINT = (
+    "fetch it with `../shared/corpus/fetch [DEST]` from the repository root (it prints DEST), "
+    "then pass --corpus DEST or set BUFFER_LINT_CORPUS=DEST"
+)
+
+
+def fail(message: str) -> SystemExit:
+    return SystemExit(f"run.py: error: {message}")
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- running commands
+
+
+def execute(argv: Sequence[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run a linter: exit 0 or 1 (problems found) is success. Its stdout is thrown away."""
+    done = subprocess.run(
+        argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout
+    )
+    if done.returncode not in (0, 1):
+        raise fail(f"{shlex.join(argv[:5])} ... exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done
+
+
+def output(argv: Sequence[str], timeout: float = 120.0) -> str:
+    """The stdout of a command that must succeed."""
+    try:
+        done = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.CalledProcessError as error:
+        raise fail(f"{shlex.join(argv)} exited {error.returncode}:\n{error.stderr}") from error
+    return done.stdout
+
+
+@dataclass
+class Timings:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system of the child
+
+
+def timed(argv: Sequence[str], cwd: Path, timeout: float) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    execute(argv, cwd, timeout)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def interleave(commands: dict[str, list[str]], cwd: Path, runs: int, timeout: float) -> dict[str, Timings]:
+    """Each command once untimed (page cache, .pyc files), then ``runs`` rounds of all of them,
+    the order reversed every other round so that drift in the machine's load hits all alike."""
+    for label, argv in commands.items():
+        log(f"warm-up: {label}")
+        execute(argv, cwd, timeout)
+    timings = {label: Timings() for label in commands}
+    labels = list(commands)
+    for round_ in range(runs):
+        for label in labels if round_ % 2 == 0 else labels[::-1]:
+            wall, cpu = timed(commands[label], cwd, timeout)
+            timings[label].wall.append(wall)
+            timings[label].cpu.append(cpu)
+            log(f"round {round_ + 1}/{runs}: {label}: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    return timings
+
+
+def instructions(argv: Sequence[str], cwd: Path, timeout: float) -> int:
+    """Instructions executed by a command under callgrind."""
+    done = execute(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], cwd, timeout)
+    match = re.search(r"Collected : (\d+)", done.stderr)
+    if match is None:
+        raise fail(f"no instruction count from callgrind for {shlex.join(argv[:5])} ...:\n{done.stderr[-3000:]}")
+    return int(match.group(1))
+
+
+# ---------------------------------------------------------------- environments and corpus
+
+
+def native(python: str) -> str:
+    """``python`` itself when it is a binary (callgrind would measure a shim script instead).
+    The path stays unresolved: resolved, it would leave the virtual environment."""
+    with open(os.path.realpath(python), "rb") as file:
+        if file.read(4) != b"\x7fELF":
+            raise fail(f"{python} is not a binary (a shim?); run run.py with the environment's real python")
+    return python
+
+
+def versions(python: str, distributions: Sequence[str]) -> dict[str, str]:
+    """Installed version of each distribution ("" when missing) in python's environment."""
+    code = (
+        "import sys\nfrom importlib import metadata\nfor name in sys.argv[1:]:\n"
+        "    try:\n        print(name, metadata.version(name))\n"
+        "    except metadata.PackageNotFoundError:\n        print(name, '')\n"
+    )
+    lines = output([python, "-c", code, *distributions]).splitlines()
+    return {name: version for name, _, version in (line.partition(" ") for line in lines)}
+
+
+@functools.cache
+def bare_flake8_python(python: str) -> str:
+    """The python of a venv with the same flake8, pycodestyle, pyflakes and mccabe as ``python``'s
+    environment and no buffer-lint, created (or brought in line) on demand."""
+    wanted = versions(python, FLAKE8_DISTRIBUTIONS)
+    bare = str(BARE_VENV / "bin" / "python")
+    if not os.path.exists(bare):
+        log(f"creating {BARE_VENV}")
+        output([python, "-m", "venv", str(BARE_VENV)], SETUP_TIMEOUT)
+    if versions(bare, FLAKE8_DISTRIBUTIONS) != wanted:
+        pins = [f"{name}=={version}" for name, version in wanted.items() if version]
+        log(f"installing {' '.join(pins)} into {BARE_VENV}")
+        output([bare, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins], SETUP_TIMEOUT)
+    with_plugins, without_plugins = flake8_plugins(python), flake8_plugins(bare)
+    extra = with_plugins - without_plugins
+    if without_plugins - with_plugins or [name for name, _ in extra] != ["buffer-lint"]:
+        raise fail(f"the flake8 environments differ by more than buffer-lint: {sorted(extra)}")
+    return bare
+
+
+def flake8_version(python: str) -> str:
+    return " ".join(output([python, "-m", "flake8", "--version"]).split())  # argparse wraps it
+
+
+def flake8_plugins(python: str) -> set[tuple[str, str]]:
+    """(name, version) of each plugin ``flake8 --version`` lists."""
+    listed = re.search(r"\((.*?)\)", flake8_version(python))
+    items = listed.group(1).split(", ") if listed else []
+    return {(name, version) for name, _, version in (item.partition(": ") for item in items)}
+
+
+def corpus_sources(option: str | None) -> Path:
+    """The folder with one folder per package: --corpus, else $BUFFER_LINT_CORPUS, else
+    ~/.cache/buffer-lint-corpus; each may name the folder ``fetch`` prints or its src/."""
+    root = Path(option or os.environ.get("BUFFER_LINT_CORPUS") or "~/.cache/buffer-lint-corpus").expanduser()
+    src = root / "src" if (root / "src").is_dir() else root
+    if not src.is_dir():
+        raise fail(f"no corpus at {root}: {FETCH_HINT}")
+    return src.resolve()
+
+
+def python_files(src: Path) -> list[str]:
+    """Every .py file below ``src``, relative to it, in sorted order."""
+    found = []
+    for folder, subfolders, names in os.walk(src):
+        subfolders.sort()
+        base = Path(folder).relative_to(src)
+        found.extend((base / name).as_posix() for name in sorted(names) if name.endswith(".py"))
+    return found
+
+
+def spread(items: Sequence[str], count: int) -> list[str]:
+    """``count`` items evenly spaced through ``items``: a deterministic sample across packages."""
+    if count >= len(items):
+        return list(items)
+    return [items[index * len(items) // count] for index in range(count)]
+
+
+def count_lines(src: Path, files: Sequence[str]) -> int:
+    return sum((src / name).read_bytes().count(b"\n") for name in files)
+
+
+# ---------------------------------------------------------------- the measurements
+
+
+@dataclass(frozen=True)
+class Context:
+    python: str  # the environment with buffer-lint installed
+    src: Path  # the corpus: one folder per package
+    files: tuple[str, ...]  # every .py file of the corpus, relative to src, sorted
+    runs: int
+    timeout: float
+    flake8_sample: int
+    check_sample: int
+    empty: str  # an empty .py file: what a command costs before it reads any code
+
+    @property
+    def timm(self) -> list[str]:
+        timm = [name for name in self.files if name.startswith("timm/")]
+        if not timm:
+            raise fail(f"the corpus at {self.src} has no timm package: {FETCH_HINT}")
+        return timm
+
+    def flake8(self, python: str, paths: Sequence[str]) -> list[str]:
+        return [python, "-m", "flake8", "-j1", "--isolated", *paths]
+
+    def check(self, paths: Sequence[str]) -> list[str]:
+        return [self.python, "-m", "buffer_lint", "check", *self.jobs, *paths]
+
+    def parse(self, paths: Sequence[str]) -> list[str]:
+        return [self.python, str(PARSE_ONLY), *paths]
+
+    @functools.cached_property
+    def jobs(self) -> list[str]:
+        """``-j1`` once the CLI has the option; it runs in one process either way."""
+        help_text = output([self.python, "-m", "buffer_lint", "check", "--help"])
+        return ["-j1"] if re.search(r"(^|[\s,])-j\b", help_text) else []
+
+
+def flake8_wall(ctx: Context) -> list[str]:
+    bare = bare_flake8_python(ctx.python)
+    commands = {WITHOUT: ctx.flake8(bare, ["timm"]), WITH: ctx.flake8(ctx.python, ["timm"])}
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    return [
+        "## flake8 with the plugin vs without it: wall time",
+        "",
+        f"`flake8 -j1 --isolated timm` (default checks E, F, W, C90; plus BUF with the plugin): "
+        f"{len(ctx.timm)} files, {count_lines(ctx.src, ctx.timm):,} lines. "
+        f"One warm-up run each, then {ctx.runs} interleaved rounds.",
+        "",
+        *wall_table(timings),
+        "",
+        *wall_ratio(timings, WITH, WITHOUT, FLAKE8_TARGET),
+    ]
+
+
+def flake8_callgrind(ctx: Context) -> list[str]:
+    bare = bare_flake8_python(ctx.python)
+    sample = spread(ctx.timm, ctx.flake8_sample)
+    commands = {WITHOUT: functools.partial(ctx.flake8, native(bare)), WITH: functools.partial(ctx.flake8, native(ctx.python))}
+    counts = {label: count_instructions(make, sample, ctx) for label, make in commands.items()}
+    return [
+        "## flake8 with the plugin vs without it: instructions (callgrind)",
+        "",
+        f"`flake8 -j1 --isolated` on {len(sample)} timm files spread evenly through the sorted list "
+        f"({count_lines(ctx.src, sample):,} lines), and on an empty file (start-up: imports, plugin loading).",
+        "",
+        *instruction_table(counts, len(sample)),
+        "",
+        *instruction_ratio(counts, WITH, WITHOUT, FLAKE8_TARGET),
+    ]
+
+
+def check_wall(ctx: Context) -> list[str]:
+    commands = {PARSE: ctx.parse(ctx.files), CHECK: ctx.check(ctx.files)}
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    return [
+        "## buffer-lint check vs bare ast.parse: wall time",
+        "",
+        f"The whole corpus, {len(ctx.files):,} files, named one by one to `buffer-lint check{ctx.jobs_option}` and "
+        f"to `parse_only.py` (read bytes + `ast.parse`, same python). "
+        f"One warm-up run each, then {ctx.runs} interleaved rounds.",
+        "",
+        *wall_table(timings),
+        "",
+        *wall_ratio(timings, CHECK, PARSE, CHECK_TARGET),
+    ]
+
+
+def check_callgrind(ctx: Context) -> list[str]:
+    sample = spread(ctx.files, ctx.check_sample)
+    native(ctx.python)
+    commands = {PARSE: ctx.parse, CHECK: ctx.check}
+    counts = {label: count_instructions(make, sample, ctx) for label, make in commands.items()}
+    packages = len({name.split("/")[0] for name in sample})
+    return [
+        "## buffer-lint check vs bare ast.parse: instructions (callgrind)",
+        "",
+        f"{len(sample)} files spread evenly through the corpus's sorted list ({packages} packages, "
+        f"{count_lines(ctx.src, sample):,} lines), and an empty file (start-up).",
+        "",
+        *instruction_table(counts, len(sample)),
+        "",
+        *instruction_ratio(counts, CHECK, PARSE, CHECK_TARGET),
+    ]
+
+
+def scaling(ctx: Context) -> list[str]:
+    subsets = {f"{num}/{den}": spread(ctx.files, len(ctx.files) * num // den) for num, den in SCALES}
+    commands = {}
+    for size, files in subsets.items():
+        commands[f"ast.parse {size}"] = ctx.parse(files)
+        commands[f"check {size}"] = ctx.check(files)
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    rows = [scaling_row(size, files, timings, ctx.src) for size, files in subsets.items()]
+    return [
+        "## Size scaling: buffer-lint check vs ast.parse, wall time",
+        "",
+        f"Evenly spaced subsets of the corpus; medians of {ctx.runs} interleaved rounds (after one warm-up each).",
+        "",
+        "| corpus | files | lines | ast.parse median (s) | check median (s) | check / ast.parse |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
+
+
+def scaling_row(size: str, files: Sequence[str], timings: dict[str, Timings], src: Path) -> str:
+    parse, check = statistics.median(timings[f"ast.parse {size}"].wall), statistics.median(timings[f"check {size}"].wall)
+    return f"| {size} | {len(files):,} | {count_lines(src, files):,} | {parse:.2f} | {check:.2f} | {check / parse:.3f}x |"
+
+
+Make = Callable[[Sequence[str]], list[str]]
+
+
+def count_instructions(make: Make, sample: Sequence[str], ctx: Context) -> tuple[int, int]:
+    """Instructions of the command on the sample and on the empty file, after one native run
+    (so that callgrind never counts writing .pyc files)."""
+    execute(make(sample), ctx.src, ctx.timeout)
+    log(f"callgrind: {shlex.join(make(['FILE...']))}")
+    return instructions(make(sample), ctx.src, ctx.timeout), instructions(make([ctx.empty]), ctx.src, ctx.timeout)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def verdict(ratio: float, target: float) -> str:
+    return f"**{ratio:.3f}x** (target <= {target:.2f}x: {'met' if ratio <= target else 'NOT met'})"
+
+
+def wall_table(timings: dict[str, Timings]) -> list[str]:
+    rows = [
+        f"| {label} | {statistics.median(t.wall):.2f} | {statistics.median(t.cpu):.2f} | "
+        f"{', '.join(f'{w:.2f}' for w in t.wall)} |"
+        for label, t in timings.items()
+    ]
+    return ["| command | median wall (s) | median CPU (s) | wall, each round (s) |", "|---|---:|---:|---|", *rows]
+
+
+def wall_ratio(timings: dict[str, Timings], numerator: str, denominator: str, target: float) -> list[str]:
+    top, bottom = timings[numerator], timings[denominator]
+    paired = [a / b for a, b in zip(top.wall, bottom.wall)]
+    return [
+        f"- {numerator} / {denominator}, median wall: {verdict(statistics.median(top.wall) / statistics.median(bottom.wall), target)}",
+        f"- median CPU (user + system): {statistics.median(top.cpu) / statistics.median(bottom.cpu):.3f}x; "
+        f"wall ratio within each round: {min(paired):.3f}x to {max(paired):.3f}x",
+    ]
+
+
+def instruction_table(counts: dict[str, tuple[int, int]], files: int) -> list[str]:
+    rows = [f"| {label} | {sample:,} | {empty:,} | {sample - empty:,} |" for label, (sample, empty) in counts.items()]
+    return [
+        f"| command | instructions, {files} files | instructions, empty file | difference (the files' share) |",
+        "|---|---:|---:|---:|",
+        *rows,
+    ]
+
+
+def instruction_ratio(counts: dict[str, tuple[int, int]], numerator: str, denominator: str, target: float) -> list[str]:
+    (top, top_empty), (bottom, bottom_empty) = counts[numerator], counts[denominator]
+    return [
+        f"- {numerator} / {denominator}, whole process: {verdict(top / bottom, target)}",
+        f"- start-up subtracted (the files' share only): {verdict((top - top_empty) / (bottom - bottom_empty), target)}",
+    ]
+
+
+def header(ctx: Context, started: datetime, load_at_start: str) -> list[str]:
+    elapsed = datetime.now(timezone.utc) - started
+    return [
+        "# buffer-lint benchmarks",
+        "",
+        f"- command: `{shlex.join([sys.executable, *sys.argv])}`",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC, {elapsed.seconds // 60} min",
+        f"- machine: {os.cpu_count()} cores ({cpu_model()}), load average {load_at_start} at the start, "
+        f"{load_average()} at the end",
+        f"- python: {sys.version.split()[0]} ({ctx.python})",
+        f"- flake8: {flake8_version(ctx.python)}",
+        f"- buffer-lint: {output([ctx.python, '-m', 'buffer_lint', '--version']).strip()}, {git_state()}",
+        f"- valgrind: {output(['valgrind', '--version']).strip()}",
+        f"- corpus: {ctx.src}: {len(ctx.files):,} files, {count_lines(ctx.src, ctx.files):,} lines",
+        "",
+        f"Targets (SPEC.md, Performance): flake8 with / without the plugin <= {FLAKE8_TARGET:.2f}x; "
+        f"`buffer-lint check -j1` / `ast.parse` <= {CHECK_TARGET:.1f}x.",
+    ]
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown CPU"
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else "unknown CPU"
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def git_state() -> str:
+    """The commit of the checkout the package was measured from, and whether it had changes."""
+    try:
+        commit = output(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]).strip()
+        changed = output(["git", "-C", str(HERE.parent), "status", "--porcelain", "--", "buffer_lint"]).strip()
+    except (OSError, SystemExit):
+        return "not in a git checkout"
+    return f"git {commit}" + (" with uncommitted changes to buffer_lint/" if changed else "")
+
+
+# ---------------------------------------------------------------- command line
+
+STAGES: dict[str, Callable[[Context], list[str]]] = {
+    "flake8-wall": flake8_wall,
+    "flake8-callgrind": flake8_callgrind,
+    "check-wall": check_wall,
+    "check-callgrind": check_callgrind,
+    "scaling": scaling,
+}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", metavar="DIR", help="the corpus (default: $BUFFER_LINT_CORPUS, else ~/.cache/buffer-lint-corpus)")
+    parser.add_argument("--only", metavar="STAGES", help=f"comma-separated stages, or words of them ({', '.join(STAGES)}; e.g. check, callgrind)")
+    parser.add_argument("--runs", type=int, default=5, help="timed rounds of each wall-clock comparison (default: 5)")
+    parser.add_argument("--flake8-sample", type=int, default=40, metavar="N", help="timm files for flake8 under callgrind (default: 40)")
+    parser.add_argument("--check-sample", type=int, default=300, metavar="N", help="corpus files for check under callgrind (default: 300)")
+    parser.add_argument("--timeout", type=float, default=3600.0, metavar="S", help="limit for each command in seconds (default: 3600)")
+    parser.add_argument("--output", type=Path, help=f"where to write the report (default: {RESULTS.relative_to(HERE.parent)} when every stage runs)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def chosen_stages(only: str | None) -> list[str]:
+    """Stages named by ``--only``: by full name, or by a word of their names (check, wall, ...)."""
+    if only is None:
+        return list(STAGES)
+    words = {word.strip() for word in only.split(",") if word.strip()}
+    unknown = [word for word in words if not any(word == stage or word in stage.split("-") for stage in STAGES)]
+    if unknown:
+        raise fail(f"unknown stage {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
+    return [stage for stage in STAGES if any(word == stage or word in stage.split("-") for word in words)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    stages = chosen_stages(args.only)
+    if any("callgrind" in stage for stage in stages) and shutil.which("valgrind") is None:
+        raise fail("valgrind is not installed; leave out the callgrind stages with --only wall,scaling")
+    src = corpus_sources(args.corpus)
+    files = python_files(src)
+    if not files:
+        raise fail(f"no .py files in {src}: {FETCH_HINT}")
+    started, load_at_start = datetime.now(timezone.utc), load_average()
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp, "empty.py")
+        empty.touch()
+        ctx = Context(sys.executable, src, tuple(files), args.runs, args.timeout, args.flake8_sample, args.check_sample, str(empty))
+        sections = [STAGES[stage](ctx) for stage in stages]
+    report = "\n".join(line for lines in [header(ctx, started, load_at_start), *sections] for line in ["", *lines])[1:] + "\n"
+    print(report)
+    destination = args.output or (RESULTS if args.only is None else None)
+    if destination is not None:
+        destination.write_text(report, encoding="utf-8")
+        log(f"wrote {destination}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

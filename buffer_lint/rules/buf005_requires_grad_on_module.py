@@ -1,0 +1,90 @@
+"""BUF005 requires-grad-on-module."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from buffer_lint.analysis.classes import ClassFacts, GradToggle, ValueKind
+from buffer_lint.rules.base import Finding, Fix, Rule, Span, ToMethodCall
+from buffer_lint.settings import Settings
+
+MESSAGE = (
+    "'{target}.requires_grad = {value}' sets a plain attribute on a module and freezes nothing: "
+    "its parameters still {verb}; call {target}.requires_grad_({value})"
+)
+
+
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+    for toggle in cls.grad_toggles:
+        target = _module_target(cls, toggle)
+        if target is None or toggle.value is None:
+            continue
+        statement = toggle.site.statement
+        value = ast.unparse(toggle.value)
+        message = MESSAGE.format(target=target, value=value, verb="train" if toggle.freezes else "keep their setting")
+        yield Finding.at(statement, "BUF005", message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),)))
+
+
+def _module_target(cls: ClassFacts, toggle: GradToggle) -> str | None:
+    """``self`` or ``self.<submodule>`` when the toggle sets ``requires_grad`` on a module by assignment."""
+    self_name = toggle.site.method.self_name
+    if toggle.on_self:
+        return None if cls.reads_attribute("requires_grad") else self_name
+    if toggle.name is not None and _is_submodule(cls, toggle.name):
+        return f"{self_name}.{toggle.name}"
+    return None
+
+
+def _is_submodule(cls: ClassFacts, name: str) -> bool:
+    if cls.registered_names.get(name) == "module":
+        return True
+    kinds = {a.kind for a in cls.assignments_to(name)}
+    return kinds == {ValueKind.MODULE} or kinds == {ValueKind.MODULE, ValueKind.NONE}
+
+
+RULE = Rule(
+    code="BUF005",
+    name="requires-grad-on-module",
+    summary="requires_grad assigned on a module instead of calling requires_grad_()",
+    what_it_does=(
+        "Checks for `<module>.requires_grad = False` (or `True`) where the target is a module: "
+        "`self` in an `nn.Module` subclass, or an attribute the class assigns a submodule."
+    ),
+    why_is_this_bad=(
+        "`nn.Module` has no `requires_grad` attribute: the assignment creates a plain Python "
+        "attribute and freezes nothing. The parameters keep training, the optimizer keeps "
+        "updating them, and nothing says so. `requires_grad_()` sets the flag on every "
+        "parameter of the module."
+    ),
+    example='''\
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        self.backbone.requires_grad = False
+''',
+    use_instead='''\
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        self.backbone.requires_grad_(False)
+''',
+    fix_safety=(
+        "Unsafe: the module is now really frozen (or unfrozen), which changes what trains. "
+        "Not reported on tensors or parameters (`self.w.requires_grad = False` on a parameter "
+        "is real), nor on `self` when the class reads `self.requires_grad` as its own flag."
+    ),
+    fix_title="`<module>.requires_grad_(<value>)`",
+    fix_applicability="unsafe",
+    check=check,
+)

@@ -1,0 +1,115 @@
+"""BUF006 unregistered-container."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.rules.base import Finding, Fix, Rule, Span, WrapValue
+from buffer_lint.rules.registration import torch_nn_name
+from buffer_lint.settings import Settings
+
+MESSAGES = {
+    ValueKind.MODULE: (
+        "{container} of modules '{name}' is not registered: its modules are invisible to .to(), "
+        "parameters() (the optimizer never trains them) and state_dict(); use nn.{registered}(...)"
+    ),
+    ValueKind.PARAMETER: (
+        "{container} of parameters '{name}' is not registered: they are missing from parameters() "
+        "(the optimizer never trains them), .to() and state_dict(); use nn.{registered}(...)"
+    ),
+    ValueKind.TENSOR: (
+        "{container} of tensors '{name}' is not registered: the tensors stay on the CPU after .to() "
+        "and are not in state_dict(); register each with self.register_buffer(...), or stack them into one buffer"
+    ),
+}
+# (kind of the elements, is a dict) -> the registering container of torch.nn
+REGISTERED = {
+    (ValueKind.MODULE, False): "ModuleList",
+    (ValueKind.MODULE, True): "ModuleDict",
+    (ValueKind.PARAMETER, False): "ParameterList",
+    (ValueKind.PARAMETER, True): "ParameterDict",
+}
+
+
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+    if "_apply" in cls.class_attributes or cls.registers_computed_names:
+        return  # the class moves its own tensors, or registers the elements one by one
+    for assignment in cls.assignments:
+        kind = assignment.element_kind
+        if not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
+            continue
+        is_dict = isinstance(assignment.value, (ast.Dict, ast.DictComp))
+        registered = REGISTERED.get((kind, is_dict), "")
+        message = MESSAGES[kind].format(
+            container="dict" if is_dict else "tuple" if isinstance(assignment.value, ast.Tuple) else "list",
+            name=assignment.name,
+            registered=registered,
+        )
+        yield Finding.at(assignment.site.statement, "BUF006", message, _fix(cls, assignment, registered))
+
+
+def _rewrapped(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
+    """The class stores something else under the name too (``nn.ModuleList(self.layers)``, say)."""
+    return any(a.kind not in (ValueKind.CONTAINER, ValueKind.NONE) for a in cls.assignments_to(assignment.name))
+
+
+def _fix(cls: ClassFacts, assignment: AttributeAssignment, registered: str) -> Fix | None:
+    value = assignment.value
+    if not registered or assignment.shape not in (TargetShape.PLAIN, TargetShape.ANNOTATED):
+        return None
+    if isinstance(value, ast.DictComp) or (isinstance(value, ast.Dict) and not _string_keys(value)):
+        return None  # nn.ModuleDict takes string keys only
+    callee, imports = torch_nn_name(cls, registered)
+    return Fix("unsafe", (WrapValue(Span.of(assignment.site.statement), callee), *imports))
+
+
+def _string_keys(value: ast.Dict) -> bool:
+    return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys)
+
+
+RULE = Rule(
+    code="BUF006",
+    name="unregistered-container",
+    summary="list, tuple or dict of modules, parameters or tensors assigned to a module attribute",
+    what_it_does=(
+        "Checks for a list, tuple or dict (a display or a comprehension) whose elements are all "
+        "modules, parameters or tensors, assigned to `self.<name>` in `__init__` (or a method it "
+        "calls) of an `nn.Module` subclass."
+    ),
+    why_is_this_bad=(
+        "`nn.Module` registers only what is assigned directly: modules inside a plain list are "
+        "invisible to `.to()`, `parameters()` (so the optimizer never trains them), `train()`/"
+        "`eval()` and `state_dict()`. `nn.ModuleList`/`nn.ModuleDict` (and `nn.ParameterList`/"
+        "`nn.ParameterDict`) register their elements."
+    ),
+    example='''\
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.layers = [nn.Linear(8, 8) for _ in range(depth)]
+''',
+    use_instead='''\
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(depth)])
+''',
+    fix_safety=(
+        "Unsafe: it adds `state_dict()` keys (old checkpoints fail strict loading) and "
+        "`parameters()` entries, and the attribute is no longer a list or tuple. No fix for "
+        "lists of tensors (register each, or stack them into one buffer), nor for dicts whose "
+        "keys are not string literals. Not reported when the class registers the elements one "
+        "by one (`add_module`, `register_buffer` or `setattr` with computed names)."
+    ),
+    fix_title="`nn.ModuleList`/`nn.ModuleDict`, `nn.ParameterList`/`nn.ParameterDict`",
+    fix_applicability="unsafe",
+    check=check,
+)
