@@ -37,6 +37,8 @@ FLAKE8_TARGET, CHECK_TARGET = 1.10, 2.0
 SCALES = ((1, 4), (1, 2), (1, 1))
 ENV = {**os.environ, "PYTHONHASHSEED": "0"}
 SETUP_TIMEOUT = 900.0
+WITH, WITHOUT = "flake8 with buffer-lint", "flake8 without buffer-lint"
+CHECK, PARSE = "buffer-lint check", "ast.parse"
 
 FETCH_HINT = (
     "fetch it with `../shared/corpus/fetch [DEST]` from the repository root (it prints DEST), "
@@ -58,7 +60,8 @@ def log(message: str) -> None:
 def execute(argv: Sequence[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     """Run a linter: exit 0 or 1 (problems found) is success. Its stdout is thrown away."""
     done = subprocess.run(
-        argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout
+        argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout,
+        check=False,
     )
     if done.returncode not in (0, 1):
         raise fail(f"{shlex.join(argv[:5])} ... exited {done.returncode}:\n{done.stderr[-3000:]}")
@@ -66,9 +69,10 @@ def execute(argv: Sequence[str], cwd: Path, timeout: float) -> subprocess.Comple
 
 
 def output(argv: Sequence[str], timeout: float = 120.0) -> str:
-    """The stdout of a command that must succeed."""
+    """The stdout of a command that must succeed. It runs here, not in the repository's root,
+    where ``python -c`` would find buffer_lint.egg-info (and the plugin) on sys.path."""
     try:
-        done = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=timeout, check=True)
+        done = subprocess.run(argv, cwd=HERE, env=ENV, capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.CalledProcessError as error:
         raise fail(f"{shlex.join(argv)} exited {error.returncode}:\n{error.stderr}") from error
     return done.stdout
@@ -127,6 +131,15 @@ def native(python: str) -> str:
     return python
 
 
+def script(python: str, name: str) -> str:
+    """The console script ``name`` of python's environment, run as ``python SCRIPT``: unlike
+    ``python -m``, that keeps the working directory off sys.path, as the installed command does."""
+    path = Path(python).parent / name
+    if not path.is_file():
+        raise fail(f"no {name} command in {path.parent}")
+    return str(path)
+
+
 def versions(python: str, distributions: Sequence[str]) -> dict[str, str]:
     """Installed version of each distribution ("" when missing) in python's environment."""
     code = (
@@ -159,7 +172,7 @@ def bare_flake8_python(python: str) -> str:
 
 
 def flake8_version(python: str) -> str:
-    return " ".join(output([python, "-m", "flake8", "--version"]).split())  # argparse wraps it
+    return " ".join(output([python, script(python, "flake8"), "--version"]).split())  # argparse wraps it
 
 
 def flake8_plugins(python: str) -> set[tuple[str, str]]:
@@ -222,10 +235,10 @@ class Context:
         return timm
 
     def flake8(self, python: str, paths: Sequence[str]) -> list[str]:
-        return [python, "-m", "flake8", "-j1", "--isolated", *paths]
+        return [python, script(python, "flake8"), "-j1", "--isolated", *paths]
 
     def check(self, paths: Sequence[str]) -> list[str]:
-        return [self.python, "-m", "buffer_lint", "check", *self.jobs, *paths]
+        return [self.python, script(self.python, "buffer-lint"), "check", *self.jobs, *paths]
 
     def parse(self, paths: Sequence[str]) -> list[str]:
         return [self.python, str(PARSE_ONLY), *paths]
@@ -233,8 +246,12 @@ class Context:
     @functools.cached_property
     def jobs(self) -> list[str]:
         """``-j1`` once the CLI has the option; it runs in one process either way."""
-        help_text = output([self.python, "-m", "buffer_lint", "check", "--help"])
+        help_text = output([self.python, script(self.python, "buffer-lint"), "check", "--help"])
         return ["-j1"] if re.search(r"(^|[\s,])-j\b", help_text) else []
+
+    @property
+    def jobs_option(self) -> str:
+        return "".join(f" {option}" for option in self.jobs)
 
 
 def flake8_wall(ctx: Context) -> list[str]:
@@ -257,7 +274,10 @@ def flake8_wall(ctx: Context) -> list[str]:
 def flake8_callgrind(ctx: Context) -> list[str]:
     bare = bare_flake8_python(ctx.python)
     sample = spread(ctx.timm, ctx.flake8_sample)
-    commands = {WITHOUT: functools.partial(ctx.flake8, native(bare)), WITH: functools.partial(ctx.flake8, native(ctx.python))}
+    commands = {
+        WITHOUT: functools.partial(ctx.flake8, native(bare)),
+        WITH: functools.partial(ctx.flake8, native(ctx.python)),
+    }
     counts = {label: count_instructions(make, sample, ctx) for label, make in commands.items()}
     return [
         "## flake8 with the plugin vs without it: instructions (callgrind)",
@@ -325,8 +345,10 @@ def scaling(ctx: Context) -> list[str]:
 
 
 def scaling_row(size: str, files: Sequence[str], timings: dict[str, Timings], src: Path) -> str:
-    parse, check = statistics.median(timings[f"ast.parse {size}"].wall), statistics.median(timings[f"check {size}"].wall)
-    return f"| {size} | {len(files):,} | {count_lines(src, files):,} | {parse:.2f} | {check:.2f} | {check / parse:.3f}x |"
+    parse = statistics.median(timings[f"ast.parse {size}"].wall)
+    check = statistics.median(timings[f"check {size}"].wall)
+    lines = count_lines(src, files)
+    return f"| {size} | {len(files):,} | {lines:,} | {parse:.2f} | {check:.2f} | {check / parse:.3f}x |"
 
 
 Make = Callable[[Sequence[str]], list[str]]
@@ -359,8 +381,9 @@ def wall_table(timings: dict[str, Timings]) -> list[str]:
 def wall_ratio(timings: dict[str, Timings], numerator: str, denominator: str, target: float) -> list[str]:
     top, bottom = timings[numerator], timings[denominator]
     paired = [a / b for a, b in zip(top.wall, bottom.wall)]
+    ratio = statistics.median(top.wall) / statistics.median(bottom.wall)
     return [
-        f"- {numerator} / {denominator}, median wall: {verdict(statistics.median(top.wall) / statistics.median(bottom.wall), target)}",
+        f"- {numerator} / {denominator}, median wall: {verdict(ratio, target)}",
         f"- median CPU (user + system): {statistics.median(top.cpu) / statistics.median(bottom.cpu):.3f}x; "
         f"wall ratio within each round: {min(paired):.3f}x to {max(paired):.3f}x",
     ]
@@ -377,9 +400,10 @@ def instruction_table(counts: dict[str, tuple[int, int]], files: int) -> list[st
 
 def instruction_ratio(counts: dict[str, tuple[int, int]], numerator: str, denominator: str, target: float) -> list[str]:
     (top, top_empty), (bottom, bottom_empty) = counts[numerator], counts[denominator]
+    files_share = (top - top_empty) / (bottom - bottom_empty)
     return [
         f"- {numerator} / {denominator}, whole process: {verdict(top / bottom, target)}",
-        f"- start-up subtracted (the files' share only): {verdict((top - top_empty) / (bottom - bottom_empty), target)}",
+        f"- start-up subtracted (the files' share only): {verdict(files_share, target)}",
     ]
 
 
@@ -394,8 +418,8 @@ def header(ctx: Context, started: datetime, load_at_start: str) -> list[str]:
         f"{load_average()} at the end",
         f"- python: {sys.version.split()[0]} ({ctx.python})",
         f"- flake8: {flake8_version(ctx.python)}",
-        f"- buffer-lint: {output([ctx.python, '-m', 'buffer_lint', '--version']).strip()}, {git_state()}",
-        f"- valgrind: {output(['valgrind', '--version']).strip()}",
+        f"- buffer-lint: {output([ctx.python, script(ctx.python, 'buffer-lint'), '--version']).strip()}, {git_state()}",
+        f"- valgrind: {valgrind_version()}",
         f"- corpus: {ctx.src}: {len(ctx.files):,} files, {count_lines(ctx.src, ctx.files):,} lines",
         "",
         f"Targets (SPEC.md, Performance): flake8 with / without the plugin <= {FLAKE8_TARGET:.2f}x; "
@@ -416,13 +440,18 @@ def load_average() -> str:
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
+def valgrind_version() -> str:
+    return output(["valgrind", "--version"]).strip() if shutil.which("valgrind") else "not installed"
+
+
 def git_state() -> str:
     """The commit of the checkout the package was measured from, and whether it had changes."""
-    try:
-        commit = output(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"]).strip()
-        changed = output(["git", "-C", str(HERE.parent), "status", "--porcelain", "--", "buffer_lint"]).strip()
-    except (OSError, SystemExit):
+    git = ["git", "-C", str(HERE.parent)]
+    probe = subprocess.run([*git, "rev-parse"], capture_output=True, timeout=60, check=False)
+    if probe.returncode:
         return "not in a git checkout"
+    commit = output([*git, "rev-parse", "--short", "HEAD"]).strip()
+    changed = output([*git, "status", "--porcelain", "--", "buffer_lint"]).strip()
     return f"git {commit}" + (" with uncommitted changes to buffer_lint/" if changed else "")
 
 
@@ -439,13 +468,14 @@ STAGES: dict[str, Callable[[Context], list[str]]] = {
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", metavar="DIR", help="the corpus (default: $BUFFER_LINT_CORPUS, else ~/.cache/buffer-lint-corpus)")
-    parser.add_argument("--only", metavar="STAGES", help=f"comma-separated stages, or words of them ({', '.join(STAGES)}; e.g. check, callgrind)")
-    parser.add_argument("--runs", type=int, default=5, help="timed rounds of each wall-clock comparison (default: 5)")
-    parser.add_argument("--flake8-sample", type=int, default=40, metavar="N", help="timm files for flake8 under callgrind (default: 40)")
-    parser.add_argument("--check-sample", type=int, default=300, metavar="N", help="corpus files for check under callgrind (default: 300)")
-    parser.add_argument("--timeout", type=float, default=3600.0, metavar="S", help="limit for each command in seconds (default: 3600)")
-    parser.add_argument("--output", type=Path, help=f"where to write the report (default: {RESULTS.relative_to(HERE.parent)} when every stage runs)")
+    add = parser.add_argument
+    add("--corpus", metavar="DIR", help="the corpus (default: $BUFFER_LINT_CORPUS, else ~/.cache/buffer-lint-corpus)")
+    add("--only", metavar="STAGES", help=f"comma-separated stages or words of their names: {', '.join(STAGES)}")
+    add("--runs", type=int, default=5, help="timed rounds of each wall-clock comparison (default: 5)")
+    add("--flake8-sample", type=int, default=40, metavar="N", help="timm files for flake8 in callgrind (default: 40)")
+    add("--check-sample", type=int, default=300, metavar="N", help="corpus files for check in callgrind (default: 300)")
+    add("--timeout", type=float, default=3600.0, metavar="S", help="limit for each command, seconds (default: 3600)")
+    add("--output", type=Path, help="where to write the report (default: benchmarks/RESULTS.md if no --only)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -467,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stages = chosen_stages(args.only)
     if any("callgrind" in stage for stage in stages) and shutil.which("valgrind") is None:
-        raise fail("valgrind is not installed; leave out the callgrind stages with --only wall,scaling")
+        raise fail("valgrind is not installed; leave the callgrind stages out with --only wall,scaling")
     src = corpus_sources(args.corpus)
     files = python_files(src)
     if not files:
@@ -476,9 +506,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp, "empty.py")
         empty.touch()
-        ctx = Context(sys.executable, src, tuple(files), args.runs, args.timeout, args.flake8_sample, args.check_sample, str(empty))
+        ctx = Context(
+            python=sys.executable, src=src, files=tuple(files), runs=args.runs, timeout=args.timeout,
+            flake8_sample=args.flake8_sample, check_sample=args.check_sample, empty=str(empty),
+        )
         sections = [STAGES[stage](ctx) for stage in stages]
-    report = "\n".join(line for lines in [header(ctx, started, load_at_start), *sections] for line in ["", *lines])[1:] + "\n"
+    report = "\n\n".join("\n".join(lines) for lines in [header(ctx, started, load_at_start), *sections]) + "\n"
     print(report)
     destination = args.output or (RESULTS if args.only is None else None)
     if destination is not None:

@@ -8,7 +8,6 @@ nothing, and ``.detach()``, ``.item()``, comparisons and shapes cut the history.
 from __future__ import annotations
 
 import ast
-from collections.abc import Container
 from functools import cached_property
 
 from buffer_lint.analysis.classes import ClassFacts, Method, ValueKind
@@ -23,6 +22,15 @@ NO_HISTORY_METHODS = frozenset({
 NO_HISTORY_ATTRIBUTES = frozenset({
     "shape", "dtype", "device", "ndim", "data", "is_cuda", "requires_grad", "grad_fn", "is_leaf", "layout",
 })
+# torch functions that create new leaf tensors: no history, whatever their arguments.
+FACTORY_FUNCTIONS = frozenset(
+    f"torch.{name}" for name in (
+        "zeros", "ones", "empty", "full", "eye", "arange", "range", "linspace", "logspace", "rand", "randn",
+        "randint", "randperm", "tensor", "from_numpy", "zeros_like", "ones_like", "empty_like", "full_like",
+        "rand_like", "randn_like", "randint_like", "tril_indices", "triu_indices", "hann_window",
+        "hamming_window", "blackman_window", "bartlett_window", "kaiser_window",
+    )
+)
 # Annotations of arguments that cannot carry a graph.
 _PLAIN_ANNOTATIONS = frozenset({"int", "float", "bool", "str", "bytes"})
 
@@ -32,7 +40,7 @@ class GraphTracer:
 
     def __init__(self, cls: ClassFacts) -> None:
         self.cls = cls
-        self._locals: dict[str, frozenset[str]] = {}
+        self._bindings: dict[str, dict[str, list[tuple[int, ast.expr]]]] = {}
 
     @cached_property
     def parameters(self) -> frozenset[str]:
@@ -45,12 +53,14 @@ class GraphTracer:
         return frozenset(names)
 
     def carries_history(self, expr: ast.expr | None, method: Method) -> bool:
-        return expr is not None and self._carries(expr, method, self._tainted_locals(method))
+        if expr is None:
+            return False
+        return self._carries(expr, method, _Scope(self, method, getattr(expr, "lineno", 0)))
 
-    def _carries(self, expr: ast.expr, method: Method, tainted: Container[str]) -> bool:
-        carries = lambda e: self._carries(e, method, tainted)  # noqa: E731
+    def _carries(self, expr: ast.expr, method: Method, scope: _Scope) -> bool:
+        carries = lambda e: self._carries(e, method, scope)  # noqa: E731
         if isinstance(expr, ast.Name):
-            return expr.id in tainted
+            return scope.is_tainted(expr.id)
         if isinstance(expr, ast.Attribute):
             if expr.attr in NO_HISTORY_ATTRIBUTES:
                 return False
@@ -72,42 +82,64 @@ class GraphTracer:
         return False  # constants, comparisons, bool operations, displays of unknown things
 
     def _call_carries(self, call: ast.Call, method: Method, carries) -> bool:  # noqa: ANN001
+        """Submodule calls, tensor methods on a value with history, torch functions of one;
+        not the class's own helpers nor unknown functions, whose results the analysis cannot see."""
         func = call.func
-        arguments = [*call.args, *(k.value for k in call.keywords)]
         if isinstance(func, ast.Attribute):
             if func.attr in NO_HISTORY_METHODS:
                 return False
-            receiver = func.value
-            if self._is_self(receiver, method):  # self.method(...) or a submodule's call
-                return func.attr in self.submodules or (func.attr in self.cls.methods and any(map(carries, arguments)))
-            if carries(receiver):
+            if self._is_self(func.value, method):
+                return func.attr in self.submodules
+            if carries(func.value):
                 return True
         qualified = self.cls.imports.qualify(func)
-        if qualified is not None and qualified.startswith("torch."):
-            return any(map(carries, arguments))
-        return False
+        if qualified is None or not qualified.startswith("torch.") or qualified in FACTORY_FUNCTIONS:
+            return False
+        return any(carries(a) for a in (*call.args, *(k.value for k in call.keywords)))
 
     def _is_self(self, expr: ast.expr, method: Method) -> bool:
         return isinstance(expr, ast.Name) and expr.id == method.self_name
 
-    def _tainted_locals(self, method: Method) -> frozenset[str]:
-        """Arguments (but plain-typed ones) and locals bound to something carrying history."""
-        if method.name not in self._locals:
-            self._locals[method.name] = self._compute_tainted(method)
-        return self._locals[method.name]
+    def bindings(self, method: Method) -> dict[str, list[tuple[int, ast.expr]]]:
+        """Each local's bindings (line, value) in source order; unpacking binds the whole value."""
+        if method.name not in self._bindings:
+            found: dict[str, list[tuple[int, ast.expr]]] = {}
+            for name, value in local_bindings(method.node.body, unpacked=True):
+                if value is not None:
+                    found.setdefault(name, []).append((value.lineno, value))
+            self._bindings[method.name] = {name: sorted(b, key=lambda item: item[0]) for name, b in found.items()}
+        return self._bindings[method.name]
 
-    def _compute_tainted(self, method: Method) -> frozenset[str]:
+    def tainted_arguments(self, method: Method) -> frozenset[str]:
         arguments = method.node.args
-        tainted = {
+        return frozenset(
             a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
             if a.arg != method.self_name and not _is_plain_annotation(a.annotation)
-        }
-        bindings = [(name, value) for name, value in local_bindings(method.node.body, unpacked=True) if value is not None]
-        while True:  # grow the tainted set until no binding adds a name
-            grown = tainted | {name for name, value in bindings if self._carries(value, method, tainted)}
-            if grown == tainted:
-                return frozenset(tainted)
-            tainted = grown
+        )
+
+
+class _Scope:
+    """Whether a local carries history where it is read: decided by its textually last binding
+    before that line (an argument's value when there is none)."""
+
+    def __init__(self, tracer: GraphTracer, method: Method, line: int) -> None:
+        self.tracer, self.method, self.line = tracer, method, line
+        self._active: set[tuple[str, int]] = set()
+
+    def is_tainted(self, name: str) -> bool:
+        earlier = [(line, value) for line, value in self.tracer.bindings(self.method).get(name, ()) if line < self.line]
+        if not earlier:
+            return name in self.tracer.tainted_arguments(self.method)
+        line, value = earlier[-1]
+        if (name, line) in self._active:
+            return False  # a binding that reads itself: decided by its other operands
+        self._active.add((name, line))
+        outer, self.line = self.line, line
+        try:
+            return self.tracer._carries(value, self.method, self)
+        finally:
+            self.line = outer
+            self._active.discard((name, line))
 
 
 def _is_plain_annotation(annotation: ast.expr | None) -> bool:
