@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from buffer_lint import __version__
+from buffer_lint.config import BUFFER_STYLES, ConfigError, FileConfig, find_pyproject, load_config
 from buffer_lint.engine import check_source
-from buffer_lint.files import discover
+from buffer_lint.files import Excluder, discover, matches_glob
 from buffer_lint.fix.apply import FixOutcome, fix_source, is_applicable
 from buffer_lint.report import text as text_report
 from buffer_lint.rules import RULES, RULES_BY_CODE
 from buffer_lint.rules.base import Finding, Rule
 from buffer_lint.rules.docs import render_rule
-from buffer_lint.selection import Selection, SelectorError, split_codes
+from buffer_lint.selection import DEFAULT_SELECT, Selection, SelectorError, split_codes
 from buffer_lint.settings import Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -50,7 +51,9 @@ def _check_options() -> argparse.ArgumentParser:
     selection.add_argument("--extend-select", action="append", metavar="CODES", help="code prefixes to check besides --select")
     selection.add_argument("--ignore", action="append", metavar="CODES", help="code prefixes not to check")
     files = options.add_argument_group("files")
-    files.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="glob of files or folders to skip (repeatable)")
+    files.add_argument("--exclude", action="append", metavar="PATTERN", help="glob of files or folders to skip (repeatable; replaces the configured exclude)")
+    files.add_argument("--extend-exclude", action="append", default=[], metavar="PATTERN", help="globs to skip besides exclude")
+    files.add_argument("--force-exclude", action="store_true", help="apply excludes to files named on the command line too (for pre-commit)")
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="check files .gitignore lists")
     files.add_argument("--stdin-filename", metavar="PATH", help="the name to report for source read from stdin")
     fixing = options.add_argument_group("fixing")
@@ -58,11 +61,15 @@ def _check_options() -> argparse.ArgumentParser:
     fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix) or show unsafe fixes")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff, write nothing; exit 1 if there is one")
     fixing.add_argument("--show-fixes", action="store_true", help="list what was fixed")
-    fixing.add_argument("--persistent", action="store_true", help="BUF001's fix keeps the tensor in state_dict() (unsafe)")
-    fixing.add_argument("--buffer-style", choices=("register_buffer", "nn.Buffer"), default="register_buffer",
+    fixing.add_argument("--persistent", action="store_true", default=None, help="BUF001's fix keeps the tensor in state_dict() (unsafe)")
+    fixing.add_argument("--buffer-style", choices=BUFFER_STYLES,
                         help="write self.register_buffer(...) (default) or self.x = nn.Buffer(...) (torch >= 2.5)")
     analysis = options.add_argument_group("analysis")
     analysis.add_argument("--module-bases", action="append", metavar="NAMES", help="dotted names of extra base classes that are nn.Modules")
+    configuration = options.add_argument_group("configuration")
+    configuration.add_argument("--config", metavar="PATH", help="read settings from this file instead of the nearest pyproject.toml")
+    configuration.add_argument("--isolated", action="store_true", help="ignore configuration files")
+    configuration.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     output = options.add_argument_group("output")
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     output.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of each finding")
@@ -77,19 +84,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rule":
             return run_rule(args, parser)
         return run_check(args)
-    except SelectorError as error:
+    except (SelectorError, ConfigError) as error:
         print(f"buffer-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings(
-        module_bases=frozenset(_split_names(args.module_bases)),
-        persistent=args.persistent,
-        buffer_style=args.buffer_style,
+@dataclass(frozen=True)
+class Resolved:
+    """The settings of a run: the configuration file's, overridden key by key by the flags."""
+
+    config: FileConfig
+    selection: Selection
+    settings: Settings
+    excluders: tuple[Excluder, ...]
+    per_file_ignores: dict[str, tuple[str, ...]]
+
+    def ignored_here(self, path: Path) -> tuple[str, ...]:
+        root = self.config.root.resolve()
+        return tuple(code for pattern, codes in self.per_file_ignores.items() if matches_glob(path, pattern, root) for code in codes)
+
+
+def resolve(args: argparse.Namespace) -> Resolved:
+    config = _file_config(args)
+    selection = Selection(
+        select=split_codes(args.select) or config.get("select") or DEFAULT_SELECT,
+        extend_select=(*config.get("extend-select", ()), *split_codes(args.extend_select)),
+        ignore=split_codes(args.ignore) or config.get("ignore", ()),
     )
+    bases = _split_names(args.module_bases) or config.get("module-bases", ())
+    settings = Settings(
+        module_bases=frozenset(bases),
+        persistent=args.persistent if args.persistent is not None else config.get("persistent", False),
+        buffer_style=args.buffer_style or config.get("buffer-style", "register_buffer"),
+    )
+    if args.exclude is not None:
+        excluders = [Excluder(args.exclude)]
+    else:
+        excluders = [Excluder(config.get("exclude", ()), config.root)]
+    excluders += [Excluder(config.get("extend-exclude", ()), config.root), Excluder(args.extend_exclude)]
+    return Resolved(config, selection, settings, tuple(excluders), dict(config.get("per-file-ignores", {})))
+
+
+def _file_config(args: argparse.Namespace) -> FileConfig:
+    if args.config:
+        return load_config(Path(args.config))
+    if args.isolated:
+        return FileConfig()
+    start = Path(args.stdin_filename or ".") if args.paths == [STDIN] else Path(args.paths[0])
+    found = find_pyproject(start if start.exists() else Path.cwd())
+    return load_config(found) if found else FileConfig()
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return resolve(args).settings
+
+
+def show_settings(resolved: Resolved) -> str:
+    selection, settings = resolved.selection, resolved.settings
+    lines = [
+        f"config = {str(resolved.config.path) if resolved.config.path else 'none'}",
+        f"select = {list(selection.select)}",
+        f"extend-select = {list(selection.extend_select)}",
+        f"ignore = {list(selection.ignore)}",
+        f"enabled rules = {[rule.code for rule in selection.rules()]}",
+        f"exclude = {[p for e in resolved.excluders for p in (*e.name_patterns, *e.path_patterns)]}",
+        f"per-file-ignores = {resolved.per_file_ignores}",
+        f"module-bases = {sorted(settings.module_bases)}",
+        f"persistent = {str(settings.persistent).lower()}",
+        f"buffer-style = {settings.buffer_style!r}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -105,28 +171,33 @@ class FileReport:
 class Job:
     """What to do with each file."""
 
-    settings: Settings
-    rules: tuple[Rule, ...]
+    resolved: Resolved
     fix: bool  # apply fixes (written unless diff)
     diff: bool
     unsafe: bool
 
+    @property
+    def settings(self) -> Settings:
+        return self.resolved.settings
+
+    def rules_for(self, path: Path) -> tuple[Rule, ...]:
+        """The selected rules, less those per-file-ignores turns off for this file."""
+        ignored = self.resolved.ignored_here(path)
+        return tuple(r for r in self.resolved.selection.rules() if not r.code.startswith(ignored))
+
 
 def run_check(args: argparse.Namespace) -> int:
-    selection = Selection(
-        select=split_codes(args.select) or ("BUF",),
-        extend_select=split_codes(args.extend_select),
-        ignore=split_codes(args.ignore),
-    )
+    resolved = resolve(args)
+    if args.show_settings:
+        sys.stdout.write(show_settings(resolved))
+        return EXIT_CLEAN
     fix = args.fix or args.command == "fix"
-    job = Job(settings_from_args(args), selection.rules(), fix or args.diff, args.diff, args.unsafe_fixes)
+    job = Job(resolved, fix or args.diff, args.diff, args.unsafe_fixes)
     if args.paths == [STDIN]:
         reports = [_process_stdin(args.stdin_filename or STDIN, job)]
     else:
-        paths = discover(args.paths, args.exclude, args.respect_gitignore)
+        paths = discover(args.paths, resolved.excluders, args.respect_gitignore, args.force_exclude)
         reports = [_process_file(path, job) for path in paths]
-    for report in reports:
-        report.findings = [f for f in report.findings if selection.enables(f.code)]
     reports.sort(key=lambda r: r.path)
     return _report(reports, args, job)
 
@@ -138,7 +209,7 @@ def _process_file(path: Path, job: Job) -> FileReport:
     except OSError as error:
         reason = error.strerror or str(error)
         return FileReport(display, [Finding("E902", 1, 0, 1, 0, f"{type(error).__name__}: {reason}")])
-    report, fixed_source = _process_source(display, source, job)
+    report, fixed_source = _process_source(display, source, job, job.rules_for(path))
     if fixed_source is not None and not job.diff:
         from buffer_lint.fix.write import write_atomically
 
@@ -152,18 +223,18 @@ def _process_file(path: Path, job: Job) -> FileReport:
 
 def _process_stdin(display: str, job: Job) -> FileReport:
     source = sys.stdin.buffer.read()
-    report, fixed_source = _process_source(display, source, job)
+    report, fixed_source = _process_source(display, source, job, job.rules_for(Path(display)))
     if job.fix and not job.diff:
         sys.stdout.buffer.write(fixed_source if fixed_source is not None else source)
         sys.stdout.flush()
     return report
 
 
-def _process_source(display: str, source: bytes, job: Job) -> tuple[FileReport, bytes | None]:
+def _process_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> tuple[FileReport, bytes | None]:
     """The file's report, and its fixed bytes when fixing changed them."""
     if not job.fix:
-        return FileReport(display, check_source(source, job.settings, job.rules).findings), None
-    outcome: FixOutcome = fix_source(source, job.settings, job.rules, job.unsafe)
+        return FileReport(display, check_source(source, job.settings, rules).findings), None
+    outcome: FixOutcome = fix_source(source, job.settings, rules, job.unsafe)
     report = FileReport(display, outcome.remaining, outcome.fixed, error=outcome.error)
     if outcome.source == source:
         return report, None

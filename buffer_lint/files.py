@@ -20,27 +20,33 @@ DEFAULT_EXCLUDE = (
 
 class Excluder:
     """Glob patterns matched like ruff's ``exclude``: against the file or directory name, or
-    against the path (relative to the working directory) when the pattern has a slash."""
+    against the path relative to ``base`` (the working directory, or the configuration file's
+    folder) when the pattern has a slash."""
 
-    def __init__(self, patterns: Iterable[str]) -> None:
-        self.name_patterns = [p for p in patterns if "/" not in p.rstrip("/")]
+    def __init__(self, patterns: Iterable[str], base: Path | None = None) -> None:
+        self.name_patterns = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
         self.path_patterns = [p.rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+        self.base = (base or Path.cwd()).resolve()
 
     def excludes(self, path: Path) -> bool:
-        name = path.name
-        if any(fnmatch.fnmatchcase(name, p.rstrip("/")) for p in self.name_patterns):
+        if any(fnmatch.fnmatchcase(path.name, p) for p in self.name_patterns):
             return True
         if not self.path_patterns:
             return False
-        relative = _relative(path)
+        relative = relative_to(path, self.base)
         return any(fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(relative, p + "/*") for p in self.path_patterns)
 
 
-def _relative(path: Path) -> str:
+def relative_to(path: Path, base: Path) -> str:
     try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
+        return path.resolve().relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def matches_glob(path: Path, pattern: str, base: Path) -> bool:
+    """A per-file-ignores pattern: against the path relative to ``base``, or the file name alone."""
+    return fnmatch.fnmatchcase(relative_to(path, base), pattern) or fnmatch.fnmatchcase(path.name, pattern)
 
 
 class _GitIgnores:
@@ -88,20 +94,31 @@ def _folders_down_to(path: Path) -> list[Path]:
     return []
 
 
-def discover(paths: Sequence[str], exclude: Sequence[str], respect_gitignore: bool = True) -> Iterator[Path]:
-    """Python files under ``paths``, sorted per directory. Files named explicitly are always
-    yielded (like ruff); directories are walked with excludes and .gitignore applied."""
-    excluder = Excluder([*DEFAULT_EXCLUDE, *exclude])
+def discover(
+    paths: Sequence[str], excluders: Sequence[Excluder], respect_gitignore: bool = True, force_exclude: bool = False
+) -> Iterator[Path]:
+    """Python files under ``paths``, sorted per directory. Directories are walked with excludes
+    and .gitignore applied; files named explicitly are always checked (like ruff), unless
+    ``force_exclude`` (what pre-commit, which names every file, needs)."""
+    excluder = _AnyOf([Excluder(DEFAULT_EXCLUDE), *excluders])
     gitignores = _GitIgnores() if respect_gitignore else None
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             yield from _walk(path, excluder, gitignores)
-        else:
+        elif not (force_exclude and any(excluder.excludes(p) for p in (path, *path.parents))):
             yield path  # missing or unreadable files are reported when read
 
 
-def _walk(root: Path, excluder: Excluder, gitignores: _GitIgnores | None) -> Iterator[Path]:
+class _AnyOf:
+    def __init__(self, excluders: Sequence[Excluder]) -> None:
+        self.excluders = excluders
+
+    def excludes(self, path: Path) -> bool:
+        return any(e.excludes(path) for e in self.excluders)
+
+
+def _walk(root: Path, excluder: _AnyOf, gitignores: _GitIgnores | None) -> Iterator[Path]:
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
