@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import bisect
 import difflib
 import os
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from buffer_lint import __version__
 from buffer_lint.config import BUFFER_STYLES, ConfigError, FileConfig, find_pyproject, load_config
-from buffer_lint.engine import check_source
+from buffer_lint.engine import check_source, physical_lines
 from buffer_lint.files import Excluder, discover, matches_glob
 from buffer_lint.fix.apply import FixOutcome, fix_source, is_applicable
 from buffer_lint.report import text as text_report
@@ -71,6 +72,8 @@ def _check_options() -> argparse.ArgumentParser:
     configuration.add_argument("--isolated", action="store_true", help="ignore configuration files")
     configuration.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     output = options.add_argument_group("output")
+    output.add_argument("--output-format", choices=("text", "json", "github", "sarif"), default="text",
+                        help="text (default), json (like ruff's), github (Actions annotations) or sarif (2.1.0)")
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     output.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of each finding")
     output.add_argument("-q", "--quiet", action="store_true", help="print findings, nothing else")
@@ -165,6 +168,7 @@ class FileReport:
     fixed: list[Finding] = field(default_factory=list)
     diff: str = ""
     error: str | None = None
+    text: str | None = None  # the decoded source, kept when an output format shows fixes as edits
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ class Job:
     fix: bool  # apply fixes (written unless diff)
     diff: bool
     unsafe: bool
+    keep_text: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -192,7 +197,7 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(show_settings(resolved))
         return EXIT_CLEAN
     fix = args.fix or args.command == "fix"
-    job = Job(resolved, fix or args.diff, args.diff, args.unsafe_fixes)
+    job = Job(resolved, fix or args.diff, args.diff, args.unsafe_fixes, keep_text=args.output_format == "json")
     if args.paths == [STDIN]:
         reports = [_process_stdin(args.stdin_filename or STDIN, job)]
     else:
@@ -233,7 +238,8 @@ def _process_stdin(display: str, job: Job) -> FileReport:
 def _process_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> tuple[FileReport, bytes | None]:
     """The file's report, and its fixed bytes when fixing changed them."""
     if not job.fix:
-        return FileReport(display, check_source(source, job.settings, rules).findings), None
+        checked = check_source(source, job.settings, rules)
+        return FileReport(display, checked.findings, text=checked.text if job.keep_text else None), None
     outcome: FixOutcome = fix_source(source, job.settings, rules, job.unsafe)
     report = FileReport(display, outcome.remaining, outcome.fixed, error=outcome.error)
     if outcome.source == source:
@@ -259,14 +265,16 @@ def _report(reports: list[FileReport], args: argparse.Namespace, job: Job) -> in
         out.write("".join(r.diff for r in reports))
     remaining = [(r.path, r.findings) for r in reports if r.findings]
     fixable = lambda f: is_applicable(f, job.unsafe)  # noqa: E731
-    if args.statistics:
+    if args.output_format != "text":
+        out.write(_machine_output(args.output_format, [(r.path, r.findings, r.text) for r in reports if r.findings], fixable))
+    elif args.statistics:
         text_report.write_statistics(remaining, out, fixable)
     else:
         text_report.write_findings(remaining, out, fixable)
     fixed = [(r.path, r.fixed) for r in reports if r.fixed]
     if args.show_fixes and not job.diff:
         text_report.write_fixes(fixed, out)
-    if not args.quiet:
+    if not args.quiet and args.output_format == "text":
         summary_out = sys.stderr if job.diff else out  # a diff stays clean for patch
         text_report.write_summary(remaining, fixed, summary_out, job.fix, job.diff, job.unsafe)
     if any(r.error for r in reports):
@@ -274,6 +282,33 @@ def _report(reports: list[FileReport], args: argparse.Namespace, job: Job) -> in
     if job.diff:
         return EXIT_FINDINGS if any(r.diff for r in reports) else EXIT_CLEAN
     return EXIT_FINDINGS if remaining and not args.exit_zero else EXIT_CLEAN
+
+
+def _machine_output(output_format: str, results: list, fixable) -> str:  # noqa: ANN001
+    from buffer_lint.report import machine
+
+    if output_format == "github":
+        return machine.to_github(results)
+    if output_format == "sarif":
+        return machine.to_sarif(results, Path.cwd())
+    return machine.to_json(results, _json_edits, fixable)
+
+
+def _json_edits(text: str, finding: Finding) -> list[dict[str, object]]:
+    """A finding's fix as ruff-style text edits (1-based rows and columns)."""
+    from buffer_lint.fix.transform import text_edits
+
+    assert finding.fix is not None
+    starts = [0]
+    for line in physical_lines(text):
+        starts.append(starts[-1] + len(line))
+
+    def location(offset: int) -> dict[str, int]:
+        row = bisect.bisect_right(starts, offset) - 1
+        return {"row": row + 1, "column": offset - starts[row] + 1}
+
+    edits = sorted(text_edits(text, finding.fix.edits), key=lambda e: e.start)
+    return [{"content": e.content, "location": location(e.start), "end_location": location(e.end)} for e in edits]
 
 
 def _display(path: Path) -> str:

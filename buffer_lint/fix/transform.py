@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -30,8 +31,24 @@ ParserSyntaxError = cst.ParserSyntaxError
 _EMPTY_MODULE = cst.Module(body=[])
 
 
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace ``text[start:end]`` by ``content`` (offsets in characters)."""
+
+    start: int
+    end: int
+    content: str
+
+
 def fix_text(text: str, edits: Iterable[Edit]) -> str:
     """The text with the edits applied. Raises libcst's ParserSyntaxError for a statement it cannot parse."""
+    for edit in sorted(text_edits(text, edits), key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: edit.start] + edit.content + text[edit.end :]
+    return text
+
+
+def text_edits(text: str, edits: Iterable[Edit]) -> list[TextEdit]:
+    """What the edits change in ``text``, as replacements of character ranges."""
     offsets = _line_offsets(text)
     replacements, imports = [], []
     for edit in edits:
@@ -40,12 +57,12 @@ def fix_text(text: str, edits: Iterable[Edit]) -> str:
             continue
         start, end = offsets(edit.span)
         if isinstance(edit, RemoveStatement):
-            replacements.append(_removal(text, start, end, edit.alone_in_block))
+            replacements.append(TextEdit(*_removal(text, start, end, edit.alone_in_block)))
         else:
-            replacements.append((start, end, _rewrite(text[start:end], edit)))
-    for start, end, new in sorted(replacements, reverse=True):
-        text = text[:start] + new + text[end:]
-    return _add_imports(text, list(dict.fromkeys(imports))) if imports else text
+            replacements.append(TextEdit(start, end, _rewrite(text[start:end], edit)))
+    if imports:
+        replacements.append(_import_insertion(text, list(dict.fromkeys(imports))))
+    return replacements
 
 
 def _line_offsets(text: str):  # noqa: ANN202 - a small closure
@@ -115,8 +132,8 @@ def _line_end(text: str, position: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def _add_imports(text: str, statements: list[str]) -> str:
-    """Put new imports after the module's last top-level import, else after its docstring."""
+def _import_insertion(text: str, statements: list[str]) -> TextEdit:
+    """New imports go after the module's last top-level import, else after its docstring."""
     body = ast.parse(text).body
     after_line = 0
     for index, node in enumerate(body):
@@ -126,10 +143,9 @@ def _add_imports(text: str, statements: list[str]) -> str:
             after_line = node.end_lineno or node.lineno
     lines = physical_lines(text)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
-    if after_line and not lines[after_line - 1].endswith(("\n", "\r")):
-        lines[after_line - 1] += newline
-    lines[after_line:after_line] = [statement + newline for statement in statements]
-    return "".join(lines)
+    position = sum(len(line) for line in lines[:after_line])
+    missing_newline = newline if after_line and not lines[after_line - 1].endswith(("\n", "\r")) else ""
+    return TextEdit(position, position, missing_newline + "".join(statement + newline for statement in statements))
 
 
 def _register_buffer(edit: ToRegisterBuffer, owner: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseSmallStatement:
