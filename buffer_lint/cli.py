@@ -9,9 +9,11 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from buffer_lint import __version__
+from buffer_lint.cache import CACHE_DIR_NAME, ResultCache, Stamp
 from buffer_lint.config import BUFFER_STYLES, ConfigError, FileConfig, find_pyproject, load_config
 from buffer_lint.engine import check_source, physical_lines
 from buffer_lint.files import Excluder, discover, matches_glob
@@ -71,6 +73,12 @@ def _check_options() -> argparse.ArgumentParser:
     configuration.add_argument("--config", metavar="PATH", help="read settings from this file instead of the nearest pyproject.toml")
     configuration.add_argument("--isolated", action="store_true", help="ignore configuration files")
     configuration.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
+    speed = options.add_argument_group("speed")
+    speed.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                       help="processes to check files with (default: the number of CPUs; 1 checks in this process)")
+    speed.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    speed.add_argument("--cache-dir", metavar="PATH", help=f"where the result cache lives (default: {CACHE_DIR_NAME} "
+                       "beside the configuration file, else in the working directory)")
     output = options.add_argument_group("output")
     output.add_argument("--output-format", choices=("text", "json", "github", "sarif"), default="text",
                         help="text (default), json (like ruff's), github (Actions annotations) or sarif (2.1.0)")
@@ -161,6 +169,16 @@ def show_settings(resolved: Resolved) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 @dataclass
 class FileReport:
     path: str
@@ -169,6 +187,7 @@ class FileReport:
     diff: str = ""
     error: str | None = None
     text: str | None = None  # the decoded source, kept when an output format shows fixes as edits
+    stamp: Stamp | None = None  # the file as left on disk, for the cache; None when not cacheable
 
 
 @dataclass(frozen=True)
@@ -201,10 +220,52 @@ def run_check(args: argparse.Namespace) -> int:
     if args.paths == [STDIN]:
         reports = [_process_stdin(args.stdin_filename or STDIN, job)]
     else:
-        paths = discover(args.paths, resolved.excluders, args.respect_gitignore, args.force_exclude)
-        reports = [_process_file(path, job) for path in paths]
+        paths = list(discover(args.paths, resolved.excluders, args.respect_gitignore, args.force_exclude))
+        cache = None if args.no_cache else ResultCache(_cache_dir(args, resolved), resolved.settings)
+        reports = _process_files(paths, job, cache, args.jobs)
     reports.sort(key=lambda r: r.path)
     return _report(reports, args, job)
+
+
+# Below this many files to check, a process pool costs more than it saves.
+POOL_THRESHOLD = 24
+
+
+def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs: int) -> list[FileReport]:
+    """Reports for every path, in order: from the cache where it still holds, else checked
+    (in a process pool when there are enough files and ``jobs`` > 1)."""
+    reports: dict[Path, FileReport] = {}
+    todo = []
+    for path in paths:
+        cached = cache.lookup(path, _codes(job.rules_for(path))) if cache and not job.keep_text else None
+        if cached is not None and not (job.fix and any(is_applicable(f, job.unsafe) for f in cached)):
+            reports[path] = FileReport(_display(path), cached)
+        else:
+            todo.append(path)
+    if jobs > 1 and len(todo) >= POOL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            checked = list(pool.map(partial(_process_file, job=job), todo, chunksize=max(1, len(todo) // (jobs * 16))))
+    else:
+        checked = [_process_file(path, job) for path in todo]
+    for path, report in zip(todo, checked):
+        reports[path] = report
+        if cache is not None and report.stamp is not None:
+            cache.store(path, _codes(job.rules_for(path)), report.stamp, report.findings)
+    if cache is not None:
+        cache.save()
+    return [reports[path] for path in paths]
+
+
+def _codes(rules: Sequence[Rule]) -> list[str]:
+    return [rule.code for rule in rules]
+
+
+def _cache_dir(args: argparse.Namespace, resolved: Resolved) -> Path:
+    if args.cache_dir:
+        return Path(args.cache_dir)
+    return (resolved.config.root if resolved.config.path else Path.cwd()) / CACHE_DIR_NAME
 
 
 def _process_file(path: Path, job: Job) -> FileReport:
@@ -223,6 +284,10 @@ def _process_file(path: Path, job: Job) -> FileReport:
         except OSError as error:
             report.error = f"cannot write the fixed file: {error.strerror or error}"
             report.fixed = []
+            return report
+        source = fixed_source
+    if report.error is None and not job.diff:
+        report.stamp = Stamp.of(path, source)
     return report
 
 
