@@ -17,7 +17,7 @@ from functools import cached_property
 
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
-from buffer_lint.analysis.tensors import LazyLocalTensors, TensorTyper
+from buffer_lint.analysis.tensors import LazyLocalTensors, TensorTyper, arguments_with_defaults, local_bindings
 
 REGISTER_METHODS = {
     "register_buffer": "buffer",
@@ -142,6 +142,10 @@ class Method:
         return self.node.name
 
     @cached_property
+    def bindings(self) -> list[tuple[str, ast.expr | None]]:
+        return list(local_bindings(self.node.body))
+
+    @cached_property
     def locals(self) -> LazyLocalTensors:
         return LazyLocalTensors(self.typer, self.node)
 
@@ -150,6 +154,7 @@ class Method:
 class ClassFacts:
     node: ast.ClassDef
     imports: ImportMap
+    module_constants: dict[str, ast.expr]  # NAME = value at the module's top level
     is_module: bool
     methods: dict[str, Method]
     class_attributes: frozenset[str]  # names defined in the class body or a same-file base
@@ -161,7 +166,10 @@ class ClassFacts:
     register_results: list[RegisterResult] = field(default_factory=list)
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deletions: list[Deletion] = field(default_factory=list)
+    _complex_methods: dict[int, bool] = field(default_factory=dict, repr=False)
     registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
+    calls_base_init: bool = False  # __init__ calls super().__init__() or Base.__init__(self) somewhere
+    nested_in_function: bool = False  # defined in a function body: an adapter handed to a library, often
 
     @property
     def name(self) -> str:
@@ -184,6 +192,50 @@ class ClassFacts:
 
     def unfreezes(self, name: str) -> bool:
         return any(not t.freezes and t.name in (name, None) for t in self.grad_toggles)
+
+    @property
+    def initializes_module(self) -> bool:
+        """False when the class has an __init__ that never calls a base __init__: nn.Module's
+        machinery never runs, and register_buffer would raise AttributeError."""
+        return "__init__" not in self.methods or self.calls_base_init
+
+    @cached_property
+    def holds_integer_parameters(self) -> bool:
+        """Quantized storage: parameters of integer or float8 dtype, which cannot require grad at all.
+        Frameworks load and offload such weights as parameters, so frozen ones are not constants.
+        The dtype may come through a local, an argument's default or a module constant."""
+        return any(
+            a.kind is ValueKind.PARAMETER and self._mentions_integer_dtype(a.value, a.site.method, depth=3)
+            for a in self.assignments
+        )
+
+    def _mentions_integer_dtype(self, expr: ast.expr | None, method: Method, depth: int) -> bool:
+        if expr is None or _mentions(expr, INTEGER_DTYPES):
+            return expr is not None
+        if depth == 0:
+            return False
+        names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        sources = [v for name, v in method.bindings if name in names and v is not None]
+        sources += [d for arg, d in arguments_with_defaults(method.node.args) if arg.arg in names and d is not None]
+        sources += [self.module_constants[n] for n in names if n in self.module_constants]
+        return any(self._mentions_integer_dtype(source, method, depth - 1) for source in sources)
+
+    def may_be_complex(self, assignment: AttributeAssignment) -> bool:
+        """Whether the assigned tensor may be complex: the method that assigns it, or a helper the value
+        calls, builds complex numbers. ``.to(dtype)`` would drop a complex buffer's imaginary part."""
+        methods = [assignment.site.method.node]
+        if assignment.value is not None:
+            methods += [
+                self.methods[n.func.attr].node for n in ast.walk(assignment.value)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in self.methods
+            ]
+        return any(self._builds_complex(m) for m in methods)
+
+    def _builds_complex(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        key = id(method)
+        if key not in self._complex_methods:
+            self._complex_methods[key] = _mentions(method, COMPLEX_MARKERS) or _passes_use_real_false(method)
+        return self._complex_methods[key]
 
     def reads_attribute(self, name: str) -> bool:
         """Whether any method reads ``<something>.<name>`` (a flag the class keeps for itself)."""
@@ -211,8 +263,16 @@ class ModuleFacts:
 
 def analyze_module(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) -> ModuleFacts:
     imports = ImportMap.from_module(tree)
-    builder = _FactsBuilder(imports, TensorTyper(imports), extra_bases, _class_definitions(tree.body))
-    return ModuleFacts(imports, [builder.facts_for(node) for node in builder.definitions])
+    definitions, in_functions = _class_definitions(tree.body)
+    builder = _FactsBuilder(imports, TensorTyper(imports), extra_bases, definitions)
+    builder.module_constants = {
+        target.id: node.value for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    classes = [builder.facts_for(node) for node in definitions]
+    for facts in classes:
+        facts.nested_in_function = id(facts.node) in in_functions
+    return ModuleFacts(imports, classes)
 
 
 _CLASS_BODY_HOLDERS = (
@@ -221,26 +281,30 @@ _CLASS_BODY_HOLDERS = (
 )
 
 
-def _class_definitions(body: list[ast.stmt]) -> list[ast.ClassDef]:
-    """Every class in the module, nested ones included, in source order; statements only."""
-    found = []
-    pending = [body]
+def _class_definitions(body: list[ast.stmt]) -> tuple[list[ast.ClassDef], set[int]]:
+    """Every class in the module, nested ones included, in source order (statements only),
+    and the ids of those defined inside a function."""
+    found, in_functions = [], set()
+    pending: list[tuple[list[ast.stmt], bool]] = [(body, False)]
     while pending:
-        for node in pending.pop():
+        statements, in_function = pending.pop()
+        for node in statements:
             if not isinstance(node, _CLASS_BODY_HOLDERS):
                 if isinstance(node, getattr(ast, "Match", ())):
-                    pending.extend(case.body for case in node.cases)
+                    pending.extend((case.body, in_function) for case in node.cases)
                 continue
             if isinstance(node, ast.ClassDef):
                 found.append(node)
-            pending.append(node.body)
+                if in_function:
+                    in_functions.add(id(node))
+            pending.append((node.body, in_function or isinstance(node, _FUNCTIONS)))
             if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try)) or hasattr(node, "handlers"):
-                pending.append(node.orelse)
+                pending.append((node.orelse, in_function))
             if hasattr(node, "handlers"):
-                pending.append(node.finalbody)
-                pending.extend(handler.body for handler in node.handlers)
+                pending.append((node.finalbody, in_function))
+                pending.extend((handler.body, in_function) for handler in node.handlers)
     found.sort(key=lambda node: (node.lineno, node.col_offset))
-    return found
+    return found, in_functions
 
 
 class _FactsBuilder:
@@ -254,6 +318,7 @@ class _FactsBuilder:
         self.local_classes = {node.name: node for node in definitions}
         self._facts: dict[int, ClassFacts] = {}
         self._in_progress: set[int] = set()
+        self.module_constants: dict[str, ast.expr] = {}
 
     def facts_for(self, node: ast.ClassDef) -> ClassFacts:
         key = id(node)
@@ -280,6 +345,7 @@ class _FactsBuilder:
         facts = ClassFacts(
             node=node,
             imports=self.imports,
+            module_constants=self.module_constants,
             is_module=is_module,
             methods=self._methods(node),
             class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
@@ -390,6 +456,28 @@ def _literal_string(call: ast.Call, keyword: str) -> str | None:
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         return first.value
     return None
+
+
+# Names of dtypes that make a tensor integer (or float8): it can never require grad.
+INTEGER_DTYPES = frozenset({
+    "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "int4", "uint4", "qint8", "quint8",
+    "qint32", "bool", "short", "int", "long", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+    "float8_e8m0fnu", "float4_e2m1fn_x2",
+})
+# Calls and dtypes that make complex numbers.
+COMPLEX_MARKERS = frozenset({
+    "polar", "view_as_complex", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128",
+})
+
+
+def _mentions(node: ast.AST | None, attributes: frozenset[str]) -> bool:
+    """Whether ``node`` contains ``<something>.<attribute>`` for one of ``attributes``."""
+    return node is not None and any(isinstance(n, ast.Attribute) and n.attr in attributes for n in ast.walk(node))
+
+
+def _passes_use_real_false(node: ast.AST) -> bool:
+    """diffusers' rotary helpers return complex tables when called with ``use_real=False``."""
+    return any(isinstance(n, ast.keyword) and n.arg == "use_real" and _is_false(n.value) for n in ast.walk(node))
 
 
 def _is_inplace(method_name: str) -> bool:
@@ -579,8 +667,9 @@ class _ClassWalker:
                 if self._is_self(call.args[0]):
                     self.facts.registers_computed_names = True
             return
-        if func.attr == "__init__" and self.super_init_pending and self._is_super_init(call):
+        if func.attr == "__init__" and self._is_super_init(call):
             self.super_init_pending = False
+            self.facts.calls_base_init |= self.on_init_path
             return
         if func.attr == "requires_grad_":
             argument = call.args[0] if call.args else next((k.value for k in call.keywords), None)

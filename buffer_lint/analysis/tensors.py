@@ -61,12 +61,13 @@ class TensorTyper:
         """Local names that are tensors wherever they are read: every binding binds a tensor."""
         bindings: dict[str, list[ast.expr]] = {}
         unknown: set[str] = set()
-        arguments = function.args
-        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-            if self.is_tensor_annotation(arg.annotation) and arg.arg not in unknown:
+        for arg, default in arguments_with_defaults(function.args):
+            defaults_to_none = isinstance(default, ast.Constant) and default.value is None
+            if self.is_tensor_annotation(arg.annotation) and not defaults_to_none and arg.arg not in unknown:
                 bindings.setdefault(arg.arg, [])
             else:
-                unknown.add(arg.arg)
+                unknown.add(arg.arg)  # unannotated, or "x: Tensor = None", which may well be None
+        arguments = function.args
         for extra in (arguments.vararg, arguments.kwarg):
             if extra:
                 unknown.add(extra.arg)
@@ -84,6 +85,13 @@ class TensorTyper:
             if kept == candidates:
                 return kept
             candidates = kept
+
+
+def arguments_with_defaults(arguments: ast.arguments) -> Iterator[tuple[ast.arg, ast.expr | None]]:
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    yield from zip(positional, defaults)
+    yield from zip(arguments.kwonlyargs, arguments.kw_defaults)
 
 
 def local_bindings(body: Iterable[ast.stmt], unpacked: bool = False) -> Iterator[tuple[str, ast.expr | None]]:

@@ -17,13 +17,13 @@ MESSAGE = (
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
-    if "_apply" in cls.class_attributes:  # the class (or a same-file base) moves its own tensors
-        return
+    if "_apply" in cls.class_attributes or not cls.initializes_module:
+        return  # the class (or a same-file base) moves its own tensors; or it is no working module
     reported: set[str] = set()
     for assignment in cls.assignments:
         name = assignment.name
-        if not _is_unregistered_tensor(cls, assignment):
-            continue
+        if not _is_unregistered_tensor(cls, assignment) or cls.may_be_complex(assignment):
+            continue  # complex tables: .to(dtype) would drop a complex buffer's imaginary part
         if assignment.assigned_before and name in reported:
             continue  # an update of a tensor already reported
         reported.add(name)

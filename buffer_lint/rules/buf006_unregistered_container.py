@@ -34,7 +34,7 @@ REGISTERED = {
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
-    if "_apply" in cls.class_attributes or cls.registers_computed_names:
+    if "_apply" in cls.class_attributes or cls.registers_computed_names or not cls.initializes_module:
         return  # the class moves its own tensors, or registers the elements one by one
     for assignment in cls.assignments:
         kind = assignment.element_kind

@@ -23,7 +23,10 @@ def requires_grad_argument(call: ast.Call) -> ast.expr | None:
 
 
 def is_constant_parameter(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
-    """A parameter nothing in the class ever unfreezes, whose name no base class holds."""
+    """A parameter nothing in the class ever unfreezes, whose name no base class holds, in a
+    class that is neither quantized storage nor an adapter defined inside a function."""
     if cls.base_parameters is None or assignment.name in cls.base_parameters:
         return False  # register_buffer would raise KeyError on the base's parameter
+    if cls.holds_integer_parameters or cls.nested_in_function or not cls.initializes_module:
+        return False  # loaders and libraries read these as parameters
     return not cls.unfreezes(assignment.name) and not cls.registers_computed_names
