@@ -12,6 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 BIN = Path(sys.executable).parent
+# A module with one BUF001 (safe fix) and one BUF002 (unsafe fix), for the command-line tests.
+BAD = """\
+import torch
+from torch import nn
+
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask = torch.ones(3)
+        self.w = nn.Parameter(torch.ones(3), requires_grad=False)
+"""
 # "# error: BUF001" or "# error: BUF001, BUF001" on the line a finding is reported on.
 EXPECTED = re.compile(r"#\s*error:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
 # "# buffer-lint: --option value" on a fixture's first line: the settings it is checked with.

@@ -7,19 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, locations, run
+from tests.helpers import BAD, ROOT, locations, run
 
-BAD = """\
-import torch
-from torch import nn
-
-
-class M(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.mask = torch.ones(3)
-        self.w = nn.Parameter(torch.ones(3), requires_grad=False)
-"""
 CLEAN = "import torch\n\nx = torch.ones(3)\n"
 
 

@@ -11,19 +11,8 @@ import pytest
 from buffer_lint.fix.apply import fix_source
 from buffer_lint.rules import RULES
 from buffer_lint.settings import Settings
-from tests.helpers import FIXTURES, run
+from tests.helpers import BAD, FIXTURES, run
 
-BAD = """\
-import torch
-from torch import nn
-
-
-class M(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.mask = torch.ones(3)
-        self.w = nn.Parameter(torch.ones(3), requires_grad=False)
-"""
 SAFE_FIXED = BAD.replace('self.mask = torch.ones(3)', 'self.register_buffer("mask", torch.ones(3), persistent=False)')
 ALL_FIXED = SAFE_FIXED.replace('self.w = nn.Parameter(torch.ones(3), requires_grad=False)', 'self.register_buffer("w", torch.ones(3))')
 
