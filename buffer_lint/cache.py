@@ -29,10 +29,18 @@ CACHEDIR_TAG = (
     "# This file is a cache directory tag created by buffer-lint.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-_EDIT_TYPES = {cls.__name__: cls for cls in (
-    base.ToRegisterBuffer, base.DropAssignment, base.RemoveStatement, base.ToMethodCall, base.WrapValue,
-    base.AppendDetach, base.AddImport,
-)}
+_EDIT_TYPES = {
+    cls.__name__: cls
+    for cls in (
+        base.ToRegisterBuffer,
+        base.DropAssignment,
+        base.RemoveStatement,
+        base.ToMethodCall,
+        base.WrapValue,
+        base.AppendDetach,
+        base.AddImport,
+    )
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +143,10 @@ def _key(path: Path) -> str:
 def _fix_json(fix: Fix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
-    return {"applicability": fix.applicability, "edits": [{"type": type(e).__name__, **dataclasses.asdict(e)} for e in fix.edits]}
+    return {
+        "applicability": fix.applicability,
+        "edits": [{"type": type(e).__name__, **dataclasses.asdict(e)} for e in fix.edits],
+    }
 
 
 def _finding(item: dict[str, Any]) -> Finding:

@@ -48,42 +48,91 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin")
+    options.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin"
+    )
     selection = options.add_argument_group("rule selection")
-    selection.add_argument("--select", action="append", metavar="CODES", help="comma-separated code prefixes to check (default: BUF)")
-    selection.add_argument("--extend-select", action="append", metavar="CODES", help="code prefixes to check besides --select")
+    selection.add_argument(
+        "--select", action="append", metavar="CODES", help="comma-separated code prefixes to check (default: BUF)"
+    )
+    selection.add_argument(
+        "--extend-select", action="append", metavar="CODES", help="code prefixes to check besides --select"
+    )
     selection.add_argument("--ignore", action="append", metavar="CODES", help="code prefixes not to check")
     files = options.add_argument_group("files")
-    files.add_argument("--exclude", action="append", metavar="PATTERN", help="glob of files or folders to skip (repeatable; replaces the configured exclude)")
-    files.add_argument("--extend-exclude", action="append", default=[], metavar="PATTERN", help="globs to skip besides exclude")
-    files.add_argument("--force-exclude", action="store_true", help="apply excludes to files named on the command line too (for pre-commit)")
-    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="check files .gitignore lists")
+    files.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="glob of files or folders to skip (repeatable; replaces the configured exclude)",
+    )
+    files.add_argument(
+        "--extend-exclude", action="append", default=[], metavar="PATTERN", help="globs to skip besides exclude"
+    )
+    files.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to files named on the command line too (for pre-commit)",
+    )
+    files.add_argument(
+        "--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="check files .gitignore lists"
+    )
     files.add_argument("--stdin-filename", metavar="PATH", help="the name to report for source read from stdin")
     fixing = options.add_argument_group("fixing")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix) or show unsafe fixes")
-    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff, write nothing; exit 1 if there is one")
+    fixing.add_argument(
+        "--diff", action="store_true", help="print the fixes as a unified diff, write nothing; exit 1 if there is one"
+    )
     fixing.add_argument("--show-fixes", action="store_true", help="list what was fixed")
-    fixing.add_argument("--persistent", action="store_true", default=None, help="BUF001's fix keeps the tensor in state_dict() (unsafe)")
-    fixing.add_argument("--buffer-style", choices=BUFFER_STYLES,
-                        help="write self.register_buffer(...) (default) or self.x = nn.Buffer(...) (torch >= 2.5)")
+    fixing.add_argument(
+        "--persistent", action="store_true", default=None, help="BUF001's fix keeps the tensor in state_dict() (unsafe)"
+    )
+    fixing.add_argument(
+        "--buffer-style",
+        choices=BUFFER_STYLES,
+        help="write self.register_buffer(...) (default) or self.x = nn.Buffer(...) (torch >= 2.5)",
+    )
     analysis = options.add_argument_group("analysis")
-    analysis.add_argument("--module-bases", action="append", metavar="NAMES", help="dotted names of extra base classes that are nn.Modules")
+    analysis.add_argument(
+        "--module-bases",
+        action="append",
+        metavar="NAMES",
+        help="dotted names of extra base classes that are nn.Modules",
+    )
     configuration = options.add_argument_group("configuration")
-    configuration.add_argument("--config", metavar="PATH", help="read settings from this file instead of the nearest pyproject.toml")
+    configuration.add_argument(
+        "--config", metavar="PATH", help="read settings from this file instead of the nearest pyproject.toml"
+    )
     configuration.add_argument("--isolated", action="store_true", help="ignore configuration files")
     configuration.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     speed = options.add_argument_group("speed")
-    speed.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                       help="processes to check files with (default: the number of CPUs; 1 checks in this process)")
+    speed.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes to check files with (default: the number of CPUs; 1 checks in this process)",
+    )
     speed.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
-    speed.add_argument("--cache-dir", metavar="PATH", help=f"where the result cache lives (default: {CACHE_DIR_NAME} "
-                       "beside the configuration file, else in the working directory)")
+    speed.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help=f"where the result cache lives (default: {CACHE_DIR_NAME} "
+        "beside the configuration file, else in the working directory)",
+    )
     output = options.add_argument_group("output")
-    output.add_argument("--output-format", choices=("text", "json", "github", "sarif"), default="text",
-                        help="text (default), json (like ruff's), github (Actions annotations) or sarif (2.1.0)")
+    output.add_argument(
+        "--output-format",
+        choices=("text", "json", "github", "sarif"),
+        default="text",
+        help="text (default), json (like ruff's), github (Actions annotations) or sarif (2.1.0)",
+    )
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
-    output.add_argument("--statistics", action="store_true", help="print the number of findings per code instead of each finding")
+    output.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per code instead of each finding"
+    )
     output.add_argument("-q", "--quiet", action="store_true", help="print findings, nothing else")
     return options
 
@@ -114,7 +163,12 @@ class Resolved:
 
     def ignored_here(self, path: Path) -> tuple[str, ...]:
         root = self.config.root.resolve()
-        return tuple(code for pattern, codes in self.per_file_ignores.items() if matches_glob(path, pattern, root) for code in codes)
+        return tuple(
+            code
+            for pattern, codes in self.per_file_ignores.items()
+            if matches_glob(path, pattern, root)
+            for code in codes
+        )
 
 
 def resolve(args: argparse.Namespace) -> Resolved:
@@ -331,7 +385,9 @@ def _report(reports: list[FileReport], args: argparse.Namespace, job: Job) -> in
     remaining = [(r.path, r.findings) for r in reports if r.findings]
     fixable = lambda f: is_applicable(f, job.unsafe)  # noqa: E731
     if args.output_format != "text":
-        out.write(_machine_output(args.output_format, [(r.path, r.findings, r.text) for r in reports if r.findings], fixable))
+        out.write(
+            _machine_output(args.output_format, [(r.path, r.findings, r.text) for r in reports if r.findings], fixable)
+        )
     elif args.statistics:
         text_report.write_statistics(remaining, out, fixable)
     else:
@@ -397,7 +453,9 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("rule: give a rule code (e.g. BUF001) or --all")
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:
-        print(f"buffer-lint: error: unknown rule code {args.code!r}; known: {', '.join(RULES_BY_CODE)}", file=sys.stderr)
+        print(
+            f"buffer-lint: error: unknown rule code {args.code!r}; known: {', '.join(RULES_BY_CODE)}", file=sys.stderr
+        )
         return EXIT_ERROR
     print(render_rule(rule), end="")
     return EXIT_CLEAN

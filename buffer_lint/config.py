@@ -57,7 +57,9 @@ def load_config(path: Path) -> FileConfig:
     """Settings from ``path``: its [tool.buffer-lint] table, or its top level for a file of its own."""
     document = _read_toml(path)
     if path.name == "pyproject.toml":
-        return FileConfig(path, _validated(document.get("tool", {}).get("buffer-lint", {}), f"{path}: [tool.buffer-lint]"))
+        return FileConfig(
+            path, _validated(document.get("tool", {}).get("buffer-lint", {}), f"{path}: [tool.buffer-lint]")
+        )
     return FileConfig(path, _validated(document, str(path)))
 
 

@@ -20,12 +20,7 @@ def check_tree(
 ) -> list[Finding]:
     """Findings for a parsed file, sorted by position, columns in characters."""
     facts = analyze_module(tree, settings.module_bases)
-    findings = [
-        finding
-        for cls in facts.module_classes
-        for rule in rules
-        for finding in rule.check(cls, settings)
-    ]
+    findings = [finding for cls in facts.module_classes for rule in rules for finding in rule.check(cls, settings)]
     line_list = list(lines)
     return sorted((f.in_characters(line_list) for f in findings), key=lambda f: f.sort_key)
 

@@ -11,10 +11,31 @@ import pathspec
 
 # Directories no one wants linted, as ruff skips them by default.
 DEFAULT_EXCLUDE = (
-    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
-    ".nox", ".pants.d", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
-    ".buffer_lint_cache", "__pypackages__", "__pycache__", "_build", "buck-out", "dist",
-    "node_modules", "site-packages", "venv",
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".buffer_lint_cache",
+    "__pypackages__",
+    "__pycache__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
 )
 
 
@@ -34,7 +55,9 @@ class Excluder:
         if not self.path_patterns:
             return False
         relative = relative_to(path, self.base)
-        return any(fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(relative, p + "/*") for p in self.path_patterns)
+        return any(
+            fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(relative, p + "/*") for p in self.path_patterns
+        )
 
 
 def relative_to(path: Path, base: Path) -> str:

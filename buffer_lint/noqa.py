@@ -33,7 +33,7 @@ def _is_ignored(code: str, text: str) -> bool:
         return False
     codes_text = match.group("codes")
     if codes_text is None:
-        return True  # a blanket "# noqa"
+        return True  # a blanket noqa comment
     codes = tuple(c.strip() for c in codes_text.replace(",", " ").split() if c.strip())
     return code in codes or code.startswith(codes)
 
@@ -49,7 +49,7 @@ def _logical_line_text(lines: Sequence[str]) -> dict[int, str]:
                 continue
             first, last = min(first, token.start[0]), max(last, token.end[0])
             if token.type in (tokenize.NL, tokenize.NEWLINE):
-                text = "".join(lines[first - 1:last])
+                text = "".join(lines[first - 1 : last])
                 mapping.update(dict.fromkeys(range(first, last + 1), text))
                 first, last = len(lines) + 2, -1
     except (tokenize.TokenError, SyntaxError, StopIteration):

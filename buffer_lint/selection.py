@@ -24,7 +24,11 @@ class Selection:
     ignore: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for option, selectors in (("select", self.select), ("extend-select", self.extend_select), ("ignore", self.ignore)):
+        for option, selectors in (
+            ("select", self.select),
+            ("extend-select", self.extend_select),
+            ("ignore", self.ignore),
+        ):
             for selector in selectors:
                 validate_selector(selector, option)
 

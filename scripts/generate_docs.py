@@ -1,7 +1,7 @@
 """Regenerate docs/rules/BUF00N.md and the README's rule table from the rules' own documentation.
 
-    python scripts/generate_docs.py          # write
-    python scripts/generate_docs.py --check  # exit 1 when something is out of date
+python scripts/generate_docs.py          # write
+python scripts/generate_docs.py --check  # exit 1 when something is out of date
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def expected_files() -> dict[Path, str]:
 
 
 def stale_files() -> list[Path]:
-    return [path for path, text in expected_files().items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    return [
+        path for path, text in expected_files().items() if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
 
 
 def main() -> int:

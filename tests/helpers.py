@@ -54,9 +54,7 @@ def run(command: list[str], cwd: Path = ROOT, stdin: bytes | None = None) -> sub
     """Run one of the venv's commands (buffer-lint, flake8, ...) for real."""
     executable = str(BIN / command[0]) if (BIN / command[0]).exists() else command[0]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    result = subprocess.run(
-        [executable, *command[1:]], cwd=cwd, input=stdin, capture_output=True, env=env, timeout=600
-    )
+    result = subprocess.run([executable, *command[1:]], cwd=cwd, input=stdin, capture_output=True, env=env, timeout=600)
     return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
     )

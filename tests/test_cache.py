@@ -158,8 +158,12 @@ def test_concurrent_runs_never_corrupt_the_cache(project: Path) -> None:
     for index in range(30):
         (project / f"m{index}.py").write_text(MODEL)
     runs = [
-        subprocess.Popen([str(BIN / "buffer-lint"), "check", "-q", "-j1", *(["--select", "BUF001"] if i % 2 else [])],
-                         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [str(BIN / "buffer-lint"), "check", "-q", "-j1", *(["--select", "BUF001"] if i % 2 else [])],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for i in range(6)
     ]
     for process in runs:
@@ -174,7 +178,9 @@ def test_parallel_output_is_identical_to_serial(project: Path) -> None:
     for index in range(40):
         (project / f"m{index:02}.py").write_text(MODEL if index % 3 else "x = (\n")
     serial = subprocess.run([str(BIN / "buffer-lint"), "check", "-j1", "--no-cache"], cwd=project, capture_output=True)
-    parallel = subprocess.run([str(BIN / "buffer-lint"), "check", "-j2", "--no-cache"], cwd=project, capture_output=True)
+    parallel = subprocess.run(
+        [str(BIN / "buffer-lint"), "check", "-j2", "--no-cache"], cwd=project, capture_output=True
+    )
     assert serial.returncode == parallel.returncode == 1
     assert parallel.stdout == serial.stdout and b"E999" in serial.stdout
 

@@ -176,8 +176,14 @@ def test_paths_are_printed_relative_to_the_working_directory(project: Path) -> N
 def test_rule_command_prints_documentation() -> None:
     result = run(["buffer-lint", "rule", "BUF001"], cwd=ROOT)
     assert result.returncode == 0
-    for section in ("# unregistered-tensor (BUF001)", "## What it does", "## Why is this bad?", "## Example",
-                    "## Use instead", "## Fix safety"):
+    for section in (
+        "# unregistered-tensor (BUF001)",
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+    ):
         assert section in result.stdout
     unknown = run(["buffer-lint", "rule", "BUF999"], cwd=ROOT)
     assert unknown.returncode == 2 and "unknown rule code 'BUF999'" in unknown.stderr

@@ -62,8 +62,10 @@ def test_no_configuration(project: Path) -> None:
         ('select = ["BUF001"]\nextend-select = ["BUF002"]', ALL),
         ('exclude = ["tests"]', {"pkg/model.py:BUF001", "pkg/model.py:BUF002"}),
         ('extend-exclude = ["pkg/model.py"]', {"tests/test_model.py:BUF001", "tests/test_model.py:BUF002"}),
-        ('[tool.buffer-lint.per-file-ignores]\n"tests/*" = ["BUF001"]\n"model.py" = ["BUF002"]',
-         {"pkg/model.py:BUF001", "tests/test_model.py:BUF002"}),
+        (
+            '[tool.buffer-lint.per-file-ignores]\n"tests/*" = ["BUF001"]\n"model.py" = ["BUF002"]',
+            {"pkg/model.py:BUF001", "tests/test_model.py:BUF002"},
+        ),
         ('module-bases = ["mylib.Layer"]', ALL | {"pkg/model.py:BUF001", "tests/test_model.py:BUF001"}),
     ],
     ids=["select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores", "module-bases"],
@@ -100,8 +102,11 @@ def test_persistent_makes_buf001_unsafe(project: Path) -> None:
         ('ignore = ["BUF001"]', ["--ignore", "BUF002"], {"pkg/model.py:BUF001"}),
         ('select = ["BUF001"]', ["--extend-select", "BUF002"], {"pkg/model.py:BUF001", "pkg/model.py:BUF002"}),
         ('exclude = ["pkg"]', ["--exclude", "tests"], {"pkg/model.py:BUF001", "pkg/model.py:BUF002"}),
-        ('module-bases = ["other.Base"]', ["--module-bases", "mylib.Layer"],
-         {"pkg/model.py:BUF001", "pkg/model.py:BUF002"}),
+        (
+            'module-bases = ["other.Base"]',
+            ["--module-bases", "mylib.Layer"],
+            {"pkg/model.py:BUF001", "pkg/model.py:BUF002"},
+        ),
     ],
     ids=["select", "ignore", "extend-select", "exclude", "module-bases"],
 )
@@ -112,8 +117,21 @@ def test_flags_override_the_configuration(project: Path, body: str, flags: list[
 
 def test_flag_overrides_persistent_and_style(project: Path) -> None:
     configure(project, 'buffer-style = "nn.Buffer"')
-    run(["buffer-lint", "check", "--fix", "--buffer-style", "register_buffer", "--persistent", "--unsafe-fixes",
-         "--select", "BUF001", "pkg"], cwd=project)
+    run(
+        [
+            "buffer-lint",
+            "check",
+            "--fix",
+            "--buffer-style",
+            "register_buffer",
+            "--persistent",
+            "--unsafe-fixes",
+            "--select",
+            "BUF001",
+            "pkg",
+        ],
+        cwd=project,
+    )
     assert 'self.register_buffer("mask", torch.ones(3))\n' in (project / "pkg" / "model.py").read_text()
 
 
@@ -147,22 +165,37 @@ def test_show_settings(project: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('colour = "red"', "unknown key 'colour'; allowed: select, ignore, extend-select, exclude, extend-exclude, "
-                           "module-bases, per-file-ignores, persistent, buffer-style"),
+        (
+            'colour = "red"',
+            "unknown key 'colour'; allowed: select, ignore, extend-select, exclude, extend-exclude, "
+            "module-bases, per-file-ignores, persistent, buffer-style",
+        ),
         ('select = "BUF001"', "key 'select' must be a list of strings, got 'BUF001'"),
-        ('ignore = [1]', "key 'ignore' must be a list of strings, got [1]"),
+        ("ignore = [1]", "key 'ignore' must be a list of strings, got [1]"),
         ('select = ["XYZ1"]', "invalid select selector 'XYZ1': expected ALL or a prefix of BUF001"),
         ('persistent = "yes"', "key 'persistent' must be true or false, got 'yes'"),
         ('buffer-style = "Buffer"', "key 'buffer-style' must be 'register_buffer' or 'nn.Buffer', got 'Buffer'"),
         ('per-file-ignores = ["a"]', "key 'per-file-ignores' must be a table of glob = [codes], got ['a']"),
         ('[tool.buffer-lint.per-file-ignores]\n"x.py" = ["NOPE"]', "invalid per-file-ignores selector 'NOPE'"),
         ('module-bases = "mylib.Layer"', "key 'module-bases' must be a list of strings, got 'mylib.Layer'"),
-        ('exclude = [true]', "key 'exclude' must be a list of strings, got [True]"),
-        ('extend-exclude = 3', "key 'extend-exclude' must be a list of strings, got 3"),
+        ("exclude = [true]", "key 'exclude' must be a list of strings, got [True]"),
+        ("extend-exclude = 3", "key 'extend-exclude' must be a list of strings, got 3"),
         ('extend-select = ["Q"]', "invalid extend-select selector 'Q'"),
     ],
-    ids=["unknown-key", "select", "ignore", "bad-code", "persistent", "buffer-style", "per-file-ignores",
-         "per-file-code", "module-bases", "exclude", "extend-exclude", "extend-select"],
+    ids=[
+        "unknown-key",
+        "select",
+        "ignore",
+        "bad-code",
+        "persistent",
+        "buffer-style",
+        "per-file-ignores",
+        "per-file-code",
+        "module-bases",
+        "exclude",
+        "extend-exclude",
+        "extend-select",
+    ],
 )
 def test_bad_values_give_one_line_and_exit_2(project: Path, body: str, message: str) -> None:
     configure(project, body)
@@ -177,7 +210,9 @@ def test_bad_values_give_one_line_and_exit_2(project: Path, body: str, message: 
 def test_invalid_toml(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.buffer-lint\nselect = \n")
     result = run(["buffer-lint", "check"], cwd=project)
-    assert result.returncode == 2 and result.stderr.startswith(f"buffer-lint: error: {project / 'pyproject.toml'}: invalid TOML")
+    assert result.returncode == 2 and result.stderr.startswith(
+        f"buffer-lint: error: {project / 'pyproject.toml'}: invalid TOML"
+    )
 
 
 def test_missing_config_file(project: Path) -> None:

@@ -13,8 +13,10 @@ from buffer_lint.rules import RULES
 from buffer_lint.settings import Settings
 from tests.helpers import BAD, FIXTURES, run
 
-SAFE_FIXED = BAD.replace('self.mask = torch.ones(3)', 'self.register_buffer("mask", torch.ones(3), persistent=False)')
-ALL_FIXED = SAFE_FIXED.replace('self.w = nn.Parameter(torch.ones(3), requires_grad=False)', 'self.register_buffer("w", torch.ones(3))')
+SAFE_FIXED = BAD.replace("self.mask = torch.ones(3)", 'self.register_buffer("mask", torch.ones(3), persistent=False)')
+ALL_FIXED = SAFE_FIXED.replace(
+    "self.w = nn.Parameter(torch.ones(3), requires_grad=False)", 'self.register_buffer("w", torch.ones(3))'
+)
 
 
 def fix(project: Path, *args: str, stdin: bytes | None = None):
@@ -147,7 +149,9 @@ def test_fixes_on_one_line_do_not_corrupt_it() -> None:
     assert sorted(f.code for f in outcome.fixed) == ["BUF001", "BUF001", "BUF003"]
 
 
-def test_a_fix_that_breaks_the_code_leaves_the_file_untouched(bad: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_a_fix_that_breaks_the_code_leaves_the_file_untouched(
+    bad: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     from buffer_lint import cli
     from buffer_lint.fix import transform
 
@@ -157,7 +161,9 @@ def test_a_fix_that_breaks_the_code_leaves_the_file_untouched(bad: Path, monkeyp
     assert code == 2
     assert bad.read_text() == BAD
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["buffer-lint: error: model.py: a fix produced invalid code (unmatched ')'), so the file was left unchanged"]
+    assert err == [
+        "buffer-lint: error: model.py: a fix produced invalid code (unmatched ')'), so the file was left unchanged"
+    ]
 
 
 def test_a_file_libcst_cannot_parse_is_left_untouched(bad: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
@@ -186,7 +192,10 @@ def test_write_failure_is_one_line(bad: Path, monkeypatch: pytest.MonkeyPatch, c
     monkeypatch.setattr(write, "write_atomically", fail)
     monkeypatch.chdir(bad.parent)
     assert cli.main(["check", "--fix", "model.py"]) == 2
-    assert capsys.readouterr().err.strip() == "buffer-lint: error: model.py: cannot write the fixed file: Permission denied"
+    assert (
+        capsys.readouterr().err.strip()
+        == "buffer-lint: error: model.py: cannot write the fixed file: Permission denied"
+    )
 
 
 def test_persistent_and_nn_buffer_style(tmp_path: Path) -> None:
@@ -203,10 +212,16 @@ def test_persistent_and_nn_buffer_style(tmp_path: Path) -> None:
 
 def test_nn_buffer_style_adds_the_import(tmp_path: Path) -> None:
     path = tmp_path / "model.py"
-    path.write_text('"""Doc."""\nimport torch\n\n\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.m = torch.ones(1)\n')
+    path.write_text(
+        '"""Doc."""\nimport torch\n\n\nclass M(torch.nn.Module):\n'
+        "    def __init__(self):\n        super().__init__()\n        self.m = torch.ones(1)\n"
+    )
     fix(tmp_path, "--fix", "--buffer-style", "nn.Buffer")
     assert "self.m = torch.nn.Buffer(torch.ones(1), persistent=False)" in path.read_text()
-    path.write_text("from torch import ones\nfrom torch.nn import Module\n\n\nclass M(Module):\n    def __init__(self):\n        super().__init__()\n        self.m = ones(1)\n")
+    path.write_text(
+        "from torch import ones\nfrom torch.nn import Module\n\n\nclass M(Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.m = ones(1)\n"
+    )
     fix(tmp_path, "--fix", "--buffer-style", "nn.Buffer")
     assert path.read_text() == (
         "from torch import ones\nfrom torch.nn import Module\nfrom torch import nn\n\n\nclass M(Module):\n"
@@ -217,7 +232,19 @@ def test_nn_buffer_style_adds_the_import(tmp_path: Path) -> None:
 def test_libcst_codemod_command(tmp_path: Path) -> None:
     path = tmp_path / "model.py"
     path.write_text(BAD)
-    result = run(["python", "-m", "libcst.tool", "codemod", "-x", "buffer_lint.fix.codemod.FixBuffers", "--no-format",
-                  "--unsafe-fixes", str(path)], cwd=tmp_path)
+    result = run(
+        [
+            "python",
+            "-m",
+            "libcst.tool",
+            "codemod",
+            "-x",
+            "buffer_lint.fix.codemod.FixBuffers",
+            "--no-format",
+            "--unsafe-fixes",
+            str(path),
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert path.read_text() == ALL_FIXED

@@ -72,7 +72,9 @@ def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
 @pytest.mark.skipif(not SCHEMA.exists(), reason="the SARIF schema (../shared/schemas) is not beside this checkout")
 def test_sarif_validates_and_describes_every_rule() -> None:
     jsonschema = pytest.importorskip("jsonschema", reason="pip install -e '.[test]'")
-    result = run(["buffer-lint", "check", "--output-format", "sarif", *PLAIN_FIXTURES, "fixtures/modules/module_bases.py"])
+    result = run(
+        ["buffer-lint", "check", "--output-format", "sarif", *PLAIN_FIXTURES, "fixtures/modules/module_bases.py"]
+    )
     log = json.loads(result.stdout)
     jsonschema.validate(log, json.loads(SCHEMA.read_text()))
     run_ = log["runs"][0]

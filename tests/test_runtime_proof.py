@@ -65,6 +65,7 @@ def import_fixture(path: Path, name: str) -> types.ModuleType:
 
 def changed_classes(original: Path, fixed: Path) -> list[str]:
     """Top-level classes whose source the fix changed."""
+
     def sources(path: Path) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text)
@@ -117,7 +118,9 @@ def _assert_state_dict_keys(name: str, old: nn.Module, new: nn.Module) -> None:
     """Unchanged, but for what BUF004 revives (under an attribute that was None) and what BUF006
     registers (under an attribute that was a plain list, tuple or dict)."""
     old_keys, new_keys = set(old.state_dict()), set(new.state_dict())
-    revived = {k for k in new_keys - old_keys if isinstance(getattr(old, k.split(".")[0], 0), (type(None), list, tuple, dict))}
+    revived = {
+        k for k in new_keys - old_keys if isinstance(getattr(old, k.split(".")[0], 0), (type(None), list, tuple, dict))
+    }
     assert new_keys - revived == old_keys, f"{name}: state_dict keys changed"
 
 

@@ -14,21 +14,89 @@ from buffer_lint.analysis.classes import ClassFacts, Method, ValueKind
 from buffer_lint.analysis.tensors import local_bindings
 
 # Results without autograd history, whatever their receiver.
-NO_HISTORY_METHODS = frozenset({
-    "detach", "detach_", "item", "tolist", "size", "dim", "numel", "numpy", "argmax", "argmin", "argsort",
-    "nonzero", "long", "int", "bool", "short", "byte", "char", "eq", "ne", "lt", "le", "gt", "ge",
-    "isnan", "isinf", "isfinite", "sign", "data_ptr", "stride", "element_size", "nelement",
-})
-NO_HISTORY_ATTRIBUTES = frozenset({
-    "shape", "dtype", "device", "ndim", "data", "is_cuda", "requires_grad", "grad_fn", "is_leaf", "layout",
-})
+NO_HISTORY_METHODS = frozenset(
+    {
+        "detach",
+        "detach_",
+        "item",
+        "tolist",
+        "size",
+        "dim",
+        "numel",
+        "numpy",
+        "argmax",
+        "argmin",
+        "argsort",
+        "nonzero",
+        "long",
+        "int",
+        "bool",
+        "short",
+        "byte",
+        "char",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "sign",
+        "data_ptr",
+        "stride",
+        "element_size",
+        "nelement",
+    }
+)
+NO_HISTORY_ATTRIBUTES = frozenset(
+    {
+        "shape",
+        "dtype",
+        "device",
+        "ndim",
+        "data",
+        "is_cuda",
+        "requires_grad",
+        "grad_fn",
+        "is_leaf",
+        "layout",
+    }
+)
 # torch functions that create new leaf tensors: no history, whatever their arguments.
 FACTORY_FUNCTIONS = frozenset(
-    f"torch.{name}" for name in (
-        "zeros", "ones", "empty", "full", "eye", "arange", "range", "linspace", "logspace", "rand", "randn",
-        "randint", "randperm", "tensor", "from_numpy", "zeros_like", "ones_like", "empty_like", "full_like",
-        "rand_like", "randn_like", "randint_like", "tril_indices", "triu_indices", "hann_window",
-        "hamming_window", "blackman_window", "bartlett_window", "kaiser_window",
+    f"torch.{name}"
+    for name in (
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "eye",
+        "arange",
+        "range",
+        "linspace",
+        "logspace",
+        "rand",
+        "randn",
+        "randint",
+        "randperm",
+        "tensor",
+        "from_numpy",
+        "zeros_like",
+        "ones_like",
+        "empty_like",
+        "full_like",
+        "rand_like",
+        "randn_like",
+        "randint_like",
+        "tril_indices",
+        "triu_indices",
+        "hann_window",
+        "hamming_window",
+        "blackman_window",
+        "bartlett_window",
+        "kaiser_window",
     )
 )
 # Annotations of arguments that cannot carry a graph.
@@ -113,7 +181,8 @@ class GraphTracer:
     def tainted_arguments(self, method: Method) -> frozenset[str]:
         arguments = method.node.args
         return frozenset(
-            a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            a.arg
+            for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
             if a.arg != method.self_name and not _is_plain_annotation(a.annotation)
         )
 

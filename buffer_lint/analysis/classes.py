@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -226,7 +226,8 @@ class ClassFacts:
         methods = [assignment.site.method.node]
         if assignment.value is not None:
             methods += [
-                self.methods[n.func.attr].node for n in ast.walk(assignment.value)
+                self.methods[n.func.attr].node
+                for n in ast.walk(assignment.value)
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in self.methods
             ]
         return any(self._builds_complex(m) for m in methods)
@@ -244,7 +245,9 @@ class ClassFacts:
     @cached_property
     def _attributes_read(self) -> frozenset[str]:
         return frozenset(
-            node.attr for node in ast.walk(self.node) if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+            node.attr
+            for node in ast.walk(self.node)
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
         )
 
     def defines(self, method_name: str) -> bool:
@@ -266,7 +269,10 @@ def analyze_module(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) 
     definitions, in_functions = _class_definitions(tree.body)
     builder = _FactsBuilder(imports, TensorTyper(imports), extra_bases, definitions)
     builder.module_constants = {
-        target.id: node.value for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
         if isinstance(target, ast.Name)
     }
     classes = [builder.facts_for(node) for node in definitions]
@@ -276,8 +282,17 @@ def analyze_module(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) 
 
 
 _CLASS_BODY_HOLDERS = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
-    ast.With, ast.AsyncWith, ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
 )
 
 
@@ -459,15 +474,47 @@ def _literal_string(call: ast.Call, keyword: str) -> str | None:
 
 
 # Names of dtypes that make a tensor integer (or float8): it can never require grad.
-INTEGER_DTYPES = frozenset({
-    "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "int4", "uint4", "qint8", "quint8",
-    "qint32", "bool", "short", "int", "long", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
-    "float8_e8m0fnu", "float4_e2m1fn_x2",
-})
+INTEGER_DTYPES = frozenset(
+    {
+        "int8",
+        "uint8",
+        "int16",
+        "uint16",
+        "int32",
+        "uint32",
+        "int64",
+        "uint64",
+        "int4",
+        "uint4",
+        "qint8",
+        "quint8",
+        "qint32",
+        "bool",
+        "short",
+        "int",
+        "long",
+        "float8_e4m3fn",
+        "float8_e5m2",
+        "float8_e4m3fnuz",
+        "float8_e5m2fnuz",
+        "float8_e8m0fnu",
+        "float4_e2m1fn_x2",
+    }
+)
 # Calls and dtypes that make complex numbers.
-COMPLEX_MARKERS = frozenset({
-    "polar", "view_as_complex", "complex", "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128",
-})
+COMPLEX_MARKERS = frozenset(
+    {
+        "polar",
+        "view_as_complex",
+        "complex",
+        "cfloat",
+        "cdouble",
+        "chalf",
+        "complex32",
+        "complex64",
+        "complex128",
+    }
+)
 
 
 def _mentions(node: ast.AST | None, attributes: frozenset[str]) -> bool:
@@ -637,7 +684,9 @@ class _ClassWalker:
         method_name, expr = call
         if method_name in REGISTER_METHODS and not self.facts.defines(method_name):
             registered = _literal_string(expr, "name")
-            self.facts.register_results.append(RegisterResult(method_name, registered, tuple(targets), self._site(node)))
+            self.facts.register_results.append(
+                RegisterResult(method_name, registered, tuple(targets), self._site(node))
+            )
             self._registration(method_name, expr, node)
         else:
             self._follow_helper(method_name)
@@ -691,7 +740,11 @@ class _ClassWalker:
         """``self.x.mul_(m).add_(v)``: in-place methods chained on one attribute, with all their arguments."""
         arguments: list[ast.expr] = []
         receiver: ast.expr = call
-        while isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) and _is_inplace(receiver.func.attr):
+        while (
+            isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Attribute)
+            and _is_inplace(receiver.func.attr)
+        ):
             arguments += [*receiver.args, *(k.value for k in receiver.keywords)]
             receiver = receiver.func.value
         name = self._self_attribute(receiver)

@@ -57,7 +57,7 @@ class ImportMap:
             if qualified == target:
                 candidates.append(local)
             elif qualified.startswith(target + "."):
-                candidates.append(local + qualified[len(target):])
+                candidates.append(local + qualified[len(target) :])
         return min(candidates, key=len) if candidates else None
 
 

@@ -10,12 +10,14 @@ from buffer_lint.analysis.torch_api import (
 )
 
 # (top-level package, class name) of framework base classes that subclass nn.Module.
-FRAMEWORK_BASES = frozenset({
-    ("lightning", "LightningModule"),
-    ("pytorch_lightning", "LightningModule"),
-    ("transformers", "PreTrainedModel"),
-    ("diffusers", "ModelMixin"),
-})
+FRAMEWORK_BASES = frozenset(
+    {
+        ("lightning", "LightningModule"),
+        ("pytorch_lightning", "LightningModule"),
+        ("transformers", "PreTrainedModel"),
+        ("diffusers", "ModelMixin"),
+    }
+)
 
 # Attributes a framework reads as plain attributes: never buffers.
 FRAMEWORK_PLAIN_ATTRIBUTES = frozenset({"example_input_array"})

@@ -79,8 +79,7 @@ class TensorTyper:
         candidates = frozenset(bindings) - unknown
         while True:  # drop names bound to a non-tensor until nothing changes
             kept = frozenset(
-                name for name in candidates
-                if all(self.is_tensor(value, candidates) for value in bindings[name])
+                name for name in candidates if all(self.is_tensor(value, candidates) for value in bindings[name])
             )
             if kept == candidates:
                 return kept

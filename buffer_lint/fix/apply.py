@@ -54,7 +54,7 @@ def fix_checked_text(
         if not chosen:
             break
         try:
-            new_text = fix_text(text, [edit for finding in chosen for edit in finding.fix.edits])  # type: ignore[union-attr]
+            new_text = fix_text(text, [edit for finding in chosen if finding.fix for edit in finding.fix.edits])
         except ParserSyntaxError as error:
             raise FixError(f"libcst cannot parse the file, so it was left unchanged: {error.message}") from error
         try:

@@ -1,6 +1,6 @@
 """buffer-lint's fixes as a libcst codemod command:
 
-    python -m libcst.tool codemod buffer_lint.fix.codemod.FixBuffers [--unsafe-fixes] PATHS
+python -m libcst.tool codemod buffer_lint.fix.codemod.FixBuffers [--unsafe-fixes] PATHS
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ class FixBuffers(CodemodCommand):
         arg_parser.add_argument("--buffer-style", choices=("register_buffer", "nn.Buffer"), default="register_buffer")
 
     def __init__(
-        self, context: CodemodContext, unsafe_fixes: bool = False, persistent: bool = False,
+        self,
+        context: CodemodContext,
+        unsafe_fixes: bool = False,
+        persistent: bool = False,
         buffer_style: str = "register_buffer",
     ) -> None:
         super().__init__(context)
@@ -36,7 +39,9 @@ class FixBuffers(CodemodCommand):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         text = tree.code
         try:
-            fixed, applied, _ = fix_checked_text(text, check_text(text, self.settings), self.settings, RULES, self.unsafe)
+            fixed, applied, _ = fix_checked_text(
+                text, check_text(text, self.settings), self.settings, RULES, self.unsafe
+            )
         except FixError as error:
             raise SkipFile(str(error)) from error
         if not applied:

@@ -94,7 +94,11 @@ def _rewrite(segment: str, edit: Edit) -> str:
     else:
         assert isinstance(target, cst.Attribute) and isinstance(edit, (ToMethodCall, ToRegisterBuffer))
         if isinstance(edit, ToMethodCall):
-            new = cst.Expr(value=cst.Call(func=cst.Attribute(value=target.value, attr=cst.Name(edit.method)), args=[cst.Arg(value)]))
+            new = cst.Expr(
+                value=cst.Call(
+                    func=cst.Attribute(value=target.value, attr=cst.Name(edit.method)), args=[cst.Arg(value)]
+                )
+            )
         else:
             new = _register_buffer(edit, target.value, value)
     return _EMPTY_MODULE.code_for_node(new)
@@ -148,7 +152,9 @@ def _import_insertion(text: str, statements: list[str]) -> TextEdit:
     return TextEdit(position, position, missing_newline + "".join(statement + newline for statement in statements))
 
 
-def _register_buffer(edit: ToRegisterBuffer, owner: cst.BaseExpression, value: cst.BaseExpression) -> cst.BaseSmallStatement:
+def _register_buffer(
+    edit: ToRegisterBuffer, owner: cst.BaseExpression, value: cst.BaseExpression
+) -> cst.BaseSmallStatement:
     """``self.register_buffer("name", <tensor>[, persistent=False])``, or with ``buffer_class``
     set, ``self.name = <buffer_class>(<tensor>[, persistent=False])``."""
     if edit.unwrap_parameter and isinstance(value, cst.Call):
@@ -172,7 +178,9 @@ def _tensor_arguments(parameter_call: cst.Call) -> list[cst.Arg]:
     flag = next((a for a in args if a.keyword and a.keyword.value == "requires_grad"), None)
     if flag is None and len(args) > 1 and not args[1].keyword:
         flag = args[1]
-    kept = [a.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT) if a.keyword else a for a in args if a is not flag]
+    kept = [
+        a.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT) if a.keyword else a for a in args if a is not flag
+    ]
     if flag is not None and flag is args[-1] and kept:
         kept[-1] = _take_closing_layout(kept[-1], flag)
     return kept

@@ -40,15 +40,17 @@ def to_json(results: FileResults, edits_for: EditsFor, fixable: Callable[[Findin
                     "edits": edits_for(text, f),
                     "applied_with": "--fix" if fixable(f) else "--fix --unsafe-fixes",
                 }
-            items.append({
-                "filename": path,
-                "code": f.code,
-                "message": f.message,
-                "location": {"row": f.line, "column": f.col + 1},
-                "end_location": {"row": f.end_line, "column": f.end_col + 1},
-                "fix": fix,
-                "url": rule_url(f.code),
-            })
+            items.append(
+                {
+                    "filename": path,
+                    "code": f.code,
+                    "message": f.message,
+                    "location": {"row": f.line, "column": f.col + 1},
+                    "end_location": {"row": f.end_line, "column": f.end_col + 1},
+                    "fix": fix,
+                    "url": rule_url(f.code),
+                }
+            )
     return json.dumps(items, indent=2) + "\n"
 
 
@@ -59,8 +61,12 @@ def to_github(results: FileResults) -> str:
             properties = ",".join(
                 f"{key}={_escape_property(str(value))}"
                 for key, value in (
-                    ("title", f"buffer-lint ({f.code})"), ("file", path), ("line", f.line), ("col", f.col + 1),
-                    ("endLine", f.end_line), ("endColumn", f.end_col + 1),
+                    ("title", f"buffer-lint ({f.code})"),
+                    ("file", path),
+                    ("line", f.line),
+                    ("col", f.col + 1),
+                    ("endLine", f.end_line),
+                    ("endColumn", f.end_col + 1),
                 )
             )
             lines.append(f"::error {properties}::{_escape_data(f'{f.code} {f.message}')}\n")
@@ -82,9 +88,7 @@ def to_sarif(results: FileResults, root: Path) -> str:
     run = {
         "tool": {"driver": {"name": "buffer-lint", "version": __version__, "rules": [_sarif_rule(c) for c in codes]}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
-        "results": [
-            _sarif_result(path, f, index[f.code], root) for path, findings, _ in results for f in findings
-        ],
+        "results": [_sarif_result(path, f, index[f.code], root) for path, findings, _ in results for f in findings],
     }
     log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2) + "\n"
@@ -94,8 +98,14 @@ def _sarif_rule(code: str) -> dict[str, Any]:
     rule: Rule | None = RULES_BY_CODE.get(code)
     if rule is None:
         name, text = FILE_ERRORS.get(code, (code.lower(), code))
-        return {"id": code, "name": name, "shortDescription": {"text": text}, "fullDescription": {"text": text},
-                "help": {"text": text}, "defaultConfiguration": {"level": "error"}}
+        return {
+            "id": code,
+            "name": name,
+            "shortDescription": {"text": text},
+            "fullDescription": {"text": text},
+            "help": {"text": text},
+            "defaultConfiguration": {"level": "error"},
+        }
     documentation = render_rule(rule)
     return {
         "id": code,
@@ -118,7 +128,9 @@ def _sarif_result(path: str, finding: Finding, rule_index: int, root: Path) -> d
         "startLine": finding.line,
         "startColumn": finding.col + 1,
         "endLine": max(finding.end_line, finding.line),
-        "endColumn": finding.end_col + 1 if finding.end_line > finding.line or finding.end_col > finding.col else finding.col + 2,
+        "endColumn": finding.end_col + 1
+        if finding.end_line > finding.line or finding.end_col > finding.col
+        else finding.col + 2,
     }
     return {
         "ruleId": finding.code,

@@ -31,7 +31,10 @@ class Span:
 
     def in_characters(self, lines: list[str]) -> Span:
         return Span(
-            self.line, _char_column(lines, self.line, self.col), self.end_line, _char_column(lines, self.end_line, self.end_col)
+            self.line,
+            _char_column(lines, self.line, self.col),
+            self.end_line,
+            _char_column(lines, self.end_line, self.end_col),
         )
 
 

@@ -27,7 +27,9 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         if assignment.assigned_before and name in reported:
             continue  # an update of a tensor already reported
         reported.add(name)
-        yield Finding.at(assignment.site.statement, "BUF001", MESSAGE.format(name=name), _fix(cls, assignment, settings))
+        yield Finding.at(
+            assignment.site.statement, "BUF001", MESSAGE.format(name=name), _fix(cls, assignment, settings)
+        )
 
 
 def _is_unregistered_tensor(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
@@ -58,11 +60,11 @@ RULE = Rule(
     ),
     why_is_this_bad=(
         "A plain tensor attribute is invisible to the module: it stays on the CPU after "
-        "`model.cuda()` or `model.to(device)` (\"Expected all tensors to be on the same "
-        "device\"), ignores `.half()`/`.double()`, and is not saved in `state_dict()`. "
+        '`model.cuda()` or `model.to(device)` ("Expected all tensors to be on the same '
+        'device"), ignores `.half()`/`.double()`, and is not saved in `state_dict()`. '
         "A buffer follows the module everywhere."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -71,8 +73,8 @@ class CausalMask(nn.Module):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.mask = torch.tril(torch.ones(size, size))
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -81,7 +83,7 @@ class CausalMask(nn.Module):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.register_buffer("mask", torch.tril(torch.ones(size, size)), persistent=False)
-''',
+""",
     fix_safety=(
         "Safe: `persistent=False` keeps `state_dict()` exactly as it was, and the tensor now "
         "follows `.to()`. With `persistent = true` configured the fix is unsafe: it adds a "

@@ -22,7 +22,9 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
     for assignment in cls.assignments:
         if is_frozen_parameter(assignment) and is_constant_parameter(cls, assignment):
             statement = assignment.site.statement
-            yield Finding.at(statement, "BUF002", MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment, settings))
+            yield Finding.at(
+                statement, "BUF002", MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment, settings)
+            )
 
 
 def is_frozen_parameter(assignment: AttributeAssignment) -> bool:
@@ -58,7 +60,7 @@ RULE = Rule(
         "gradient clipping, and DDP/FSDP's assumptions about trainable state. A buffer is "
         "saved and moved with the module just the same, and stays out of `parameters()`."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -67,8 +69,8 @@ class Normalize(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.mean = nn.Parameter(torch.tensor([0.485, 0.456, 0.406]), requires_grad=False)
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -77,7 +79,7 @@ class Normalize(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]))
-''',
+""",
     fix_safety=(
         "Unsafe: `state_dict()` keys stay the same, but the tensor leaves `parameters()`, "
         "which changes optimizer parameter groups and what DDP/FSDP shard and synchronise. "

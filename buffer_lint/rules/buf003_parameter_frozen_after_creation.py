@@ -24,7 +24,9 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         if creation is None or creation.name in reported or not is_constant_parameter(cls, creation):
             continue
         reported.add(creation.name)
-        removals = tuple(RemoveStatement(Span.of(t.site.statement), t.site.alone_in_block) for t in _freezes_of(cls, creation))
+        removals = tuple(
+            RemoveStatement(Span.of(t.site.statement), t.site.alone_in_block) for t in _freezes_of(cls, creation)
+        )
         fix = parameter_fix(cls, creation, settings, removals)
         yield Finding.at(toggle.site.statement, "BUF003", MESSAGE.format(name=creation.name), fix)
 
@@ -34,7 +36,8 @@ def _created_parameter(cls: ClassFacts, toggle: GradToggle) -> AttributeAssignme
     if not (toggle.freezes and toggle.site.on_init_path and toggle.name):
         return None
     creations = [
-        a for a in cls.assignments_to(toggle.name)
+        a
+        for a in cls.assignments_to(toggle.name)
         if a.site.on_init_path and a.site.order < toggle.site.order and a.kind is ValueKind.PARAMETER
     ]
     if not creations or any(is_frozen_parameter(a) for a in creations):
@@ -60,7 +63,7 @@ RULE = Rule(
         "`parameters()`, reaching the optimizer, weight decay and DDP/FSDP, and readers "
         "take it for a weight. A buffer says what it is."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -70,8 +73,8 @@ class Scale(nn.Module):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(4))
         self.scale.requires_grad = False
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -80,13 +83,13 @@ class Scale(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("scale", torch.ones(4))
-''',
+""",
     fix_safety=(
         "Unsafe, as for BUF002: `state_dict()` keys stay the same, but the tensor leaves "
         "`parameters()`. The fix also removes the freezing statement. Not reported when the "
         "class unfreezes the parameter anywhere (a freeze/unfreeze schedule)."
     ),
-    fix_title='as BUF002, and the freezing statement is removed',
+    fix_title="as BUF002, and the freezing statement is removed",
     fix_applicability="unsafe",
     check=check,
 )

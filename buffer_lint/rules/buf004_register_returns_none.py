@@ -56,12 +56,12 @@ RULE = Rule(
         "`register_module` or `add_module` in an `nn.Module` subclass."
     ),
     why_is_this_bad=(
-        "These methods return None. `self.x = self.register_buffer(\"x\", t)` registers the "
+        'These methods return None. `self.x = self.register_buffer("x", t)` registers the '
         "buffer and then assigns None to it: the buffer silently becomes None, vanishes from "
         "`state_dict()`, and `forward` fails far from the cause. Assigning to another name "
         "stores None there."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -70,8 +70,8 @@ class Table(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.table = self.register_buffer("table", torch.arange(10))
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -80,13 +80,13 @@ class Table(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("table", torch.arange(10))
-''',
+""",
     fix_safety=(
         "Unsafe: the tensor, None until now, reappears in `forward` and in `state_dict()`. "
         "The fix (keep the call, drop the assignment) is offered only when the target is the "
         "registered name itself; another target would vanish for the code that reads it."
     ),
-    fix_title='keep the call, drop the assignment',
+    fix_title="keep the call, drop the assignment",
     fix_applicability="unsafe",
     check=check,
 )

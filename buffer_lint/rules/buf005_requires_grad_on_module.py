@@ -23,7 +23,9 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         statement = toggle.site.statement
         value = ast.unparse(toggle.value)
         message = MESSAGE.format(target=target, value=value, verb="train" if toggle.freezes else "keep their setting")
-        yield Finding.at(statement, "BUF005", message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),)))
+        yield Finding.at(
+            statement, "BUF005", message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),))
+        )
 
 
 def _module_target(cls: ClassFacts, toggle: GradToggle) -> str | None:
@@ -57,7 +59,7 @@ RULE = Rule(
         "updating them, and nothing says so. `requires_grad_()` sets the flag on every "
         "parameter of the module."
     ),
-    example='''\
+    example="""\
 from torch import nn
 
 
@@ -67,8 +69,8 @@ class Classifier(nn.Module):
         self.backbone = nn.Linear(8, 8)
         self.head = nn.Linear(8, 2)
         self.backbone.requires_grad = False
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 from torch import nn
 
 
@@ -78,7 +80,7 @@ class Classifier(nn.Module):
         self.backbone = nn.Linear(8, 8)
         self.head = nn.Linear(8, 2)
         self.backbone.requires_grad_(False)
-''',
+""",
     fix_safety=(
         "Unsafe: the module is now really frozen (or unfrozen), which changes what trains. "
         "Not reported on tensors or parameters (`self.w.requires_grad = False` on a parameter "

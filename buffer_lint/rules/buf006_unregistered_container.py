@@ -84,7 +84,7 @@ RULE = Rule(
         "`eval()` and `state_dict()`. `nn.ModuleList`/`nn.ModuleDict` (and `nn.ParameterList`/"
         "`nn.ParameterDict`) register their elements."
     ),
-    example='''\
+    example="""\
 from torch import nn
 
 
@@ -92,8 +92,8 @@ class MLP(nn.Module):
     def __init__(self, depth: int = 3) -> None:
         super().__init__()
         self.layers = [nn.Linear(8, 8) for _ in range(depth)]
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 from torch import nn
 
 
@@ -101,7 +101,7 @@ class MLP(nn.Module):
     def __init__(self, depth: int = 3) -> None:
         super().__init__()
         self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(depth)])
-''',
+""",
     fix_safety=(
         "Unsafe: it adds `state_dict()` keys (old checkpoints fail strict loading) and "
         "`parameters()` entries, and the attribute is no longer a list or tuple. No fix for "

@@ -29,7 +29,9 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
             value = assignment.value if assignment.shape is not TargetShape.TUPLE else _whole_value(assignment)
             if tracer.carries_history(value, site.method):
                 remedy = DETACH if _fixable(assignment) else NO_GRAD
-                yield Finding.at(site.statement, "BUF007", MESSAGE.format(name=assignment.name, remedy=remedy), _fix(assignment))
+                yield Finding.at(
+                    site.statement, "BUF007", MESSAGE.format(name=assignment.name, remedy=remedy), _fix(assignment)
+                )
     for update in cls.inplace_updates:
         site = update.site
         if update.name in buffers and not site.on_init_path and not site.under_no_grad:
@@ -64,10 +66,10 @@ RULE = Rule(
     why_is_this_bad=(
         "The buffer keeps a reference to the autograd graph that produced it. The next step "
         "builds on it: memory grows with every step, and the second `backward()` fails with "
-        "\"Trying to backward through the graph a second time\". In-place updates such as "
+        '"Trying to backward through the graph a second time". In-place updates such as '
         "`self.running.mul_(m).add_(x)` with an `x` that requires grad do the same."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -80,8 +82,8 @@ class Accumulator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.total += x.sum()
         return x
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -94,7 +96,7 @@ class Accumulator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.total += x.sum().detach()
         return x
-''',
+""",
     fix_safety=(
         "Unsafe: gradients no longer flow through the buffer's new value (which is the point, "
         "but code that relied on it changes). The fix appends `.detach()` to a single right-hand "

@@ -9,7 +9,7 @@ from buffer_lint.rules.base import Finding, Rule
 from buffer_lint.settings import Settings
 
 MESSAGE = (
-    "{method}(\"{name}\") after self.{name} was assigned a plain value: raises KeyError "
+    '{method}("{name}") after self.{name} was assigned a plain value: raises KeyError '
     "\"attribute '{name}' already exists\" when the module is built; register first "
     '(self.{method}("{name}", None)) and assign after, or drop the earlier assignment'
 )
@@ -27,7 +27,7 @@ RULE = Rule(
     name="register-existing-attribute",
     summary="register_buffer/register_parameter of a name already assigned a plain value",
     what_it_does=(
-        "Checks for `register_buffer(\"<name>\", ...)` or `register_parameter(\"<name>\", ...)` "
+        'Checks for `register_buffer("<name>", ...)` or `register_parameter("<name>", ...)` '
         "in `__init__` (or a method it calls) after `self.<name>` was assigned a plain value "
         "(a tensor, None, a number, a list...) on the way there."
     ),
@@ -35,7 +35,7 @@ RULE = Rule(
         "`register_buffer` refuses a name that already exists as a plain attribute: building the "
         "module raises `KeyError: \"attribute '<name>' already exists\"`."
     ),
-    example='''\
+    example="""\
 import torch
 from torch import nn
 
@@ -45,8 +45,8 @@ class Window(nn.Module):
         super().__init__()
         self.window = torch.hann_window(16)
         self.register_buffer("window", torch.hann_window(16))
-''',
-    use_instead='''\
+""",
+    use_instead="""\
 import torch
 from torch import nn
 
@@ -55,7 +55,7 @@ class Window(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("window", torch.hann_window(16))
-''',
+""",
     fix_safety="No fix: which of the two statements to keep is the author's decision.",
     fix_title="",
     fix_applicability=None,

@@ -55,7 +55,9 @@ def _copied_elsewhere(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
     """``self.other = self.<name>``: another attribute takes the value over."""
     self_name = assignment.site.method.self_name
     return any(
-        isinstance(a.value, ast.Attribute) and a.value.attr == assignment.name
-        and isinstance(a.value.value, ast.Name) and a.value.value.id == self_name
+        isinstance(a.value, ast.Attribute)
+        and a.value.attr == assignment.name
+        and isinstance(a.value.value, ast.Name)
+        and a.value.value.id == self_name
         for a in cls.assignments
     )
