@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from buffer_lint.engine import check_source
 from buffer_lint.fix.apply import fix_source
 from buffer_lint.rules import RULES
 from buffer_lint.settings import Settings
@@ -248,3 +249,12 @@ def test_libcst_codemod_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert path.read_text() == ALL_FIXED
+
+
+def test_buf001_fix_is_unsafe_in_a_transformers_model() -> None:
+    source = (FIXTURES / "buf001" / "basic.py").read_bytes()
+    findings = check_source(source, Settings()).findings
+    by_line = {f.line: f for f in findings}
+    transformers_line = next(n for n, line in enumerate(source.decode().splitlines(), 1) if "prefix_tokens" in line)
+    assert by_line[transformers_line].fix.applicability == "unsafe"
+    assert by_line[13].fix.applicability == "safe"  # the causal mask, in a plain nn.Module

@@ -169,6 +169,7 @@ class ClassFacts:
     _complex_methods: dict[int, bool] = field(default_factory=dict, repr=False)
     registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
     calls_base_init: bool = False  # __init__ calls super().__init__() or Base.__init__(self) somewhere
+    is_transformers_model: bool = False  # derives from transformers' PreTrainedModel
     nested_in_function: bool = False  # defined in a function body: an adapter handed to a library, often
 
     @property
@@ -371,6 +372,9 @@ class _FactsBuilder:
                 *(base_buffers(q) for q in qualified_bases),
                 *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
             ),
+        )
+        facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
+            q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in qualified_bases
         )
         if is_module:
             _ClassWalker(facts, self).walk()

@@ -46,7 +46,10 @@ def _fix(cls: ClassFacts, assignment: AttributeAssignment, settings: Settings) -
     if not is_fixable_registration(cls, assignment):
         return None
     edits = buffer_edits(cls, assignment, settings, persistent=settings.persistent, unwrap_parameter=False)
-    return Fix("unsafe" if settings.persistent else "safe", edits)
+    # transformers re-creates non-persistent buffers after from_pretrained and refills them only
+    # through the model's _init_weights: the fix changes what a loaded model holds.
+    unsafe = settings.persistent or cls.is_transformers_model
+    return Fix("unsafe" if unsafe else "safe", edits)
 
 
 RULE = Rule(
@@ -90,7 +93,10 @@ class CausalMask(nn.Module):
         "`state_dict()` key, so old checkpoints fail strict loading. No fix is offered when "
         "the name is assigned elsewhere in the class a value that is not a tensor or None, "
         "for chained or tuple targets, before `super().__init__()`, or when the name "
-        "already exists on the class."
+        "already exists on the class. In a transformers `PreTrainedModel` the fix is unsafe: "
+        "transformers re-creates non-persistent buffers after `from_pretrained` and refills them "
+        "only through the model's `_init_weights`. Complex tensors (`torch.polar`, complex dtypes) "
+        "are not reported: `.to(dtype)` would drop a complex buffer's imaginary part."
     ),
     fix_title='`self.register_buffer("<name>", <expr>, persistent=False)`',
     fix_applicability="safe",

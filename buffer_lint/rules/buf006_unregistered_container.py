@@ -40,6 +40,8 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         kind = assignment.element_kind
         if not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
             continue
+        if kind is ValueKind.TENSOR and cls.may_be_complex(assignment):
+            continue  # complex tables: registered, .to(dtype) would drop their imaginary part
         is_dict = isinstance(assignment.value, (ast.Dict, ast.DictComp))
         registered = REGISTERED.get((kind, is_dict), "")
         message = MESSAGES[kind].format(
