@@ -365,6 +365,7 @@ def _process_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]
         return report, None
     if job.diff:
         report.diff = _unified_diff(display, source, outcome.source)
+        report.findings = outcome.unfixed  # nothing is written: positions in the file as it is
     return report, outcome.source
 
 

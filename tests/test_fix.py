@@ -78,6 +78,13 @@ def test_diff_writes_nothing_and_exits_1(bad: Path) -> None:
     assert "Would fix 1 error." in result.stderr
 
 
+def test_diff_reports_what_is_left_at_the_positions_of_the_unchanged_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.py"
+    path.write_text(BAD.replace("        self.mask = torch.ones(3)\n", "        self.mask = torch.ones(\n            3\n        )\n"))
+    result = fix(tmp_path, "--diff")
+    assert "model.py:11:9: BUF002" in result.stdout  # line 11 in the file as it is (9 after the fix)
+
+
 def test_diff_without_changes_exits_0(tmp_path: Path) -> None:
     (tmp_path / "clean.py").write_text("x = 1\n")
     result = fix(tmp_path, "--diff")

@@ -19,8 +19,14 @@ MAX_PASSES = 10
 class FixOutcome:
     source: bytes  # the fixed bytes; the input itself when nothing changed or fixing failed
     fixed: list[Finding]
-    remaining: list[Finding]
+    remaining: list[Finding]  # positions in the fixed text
     error: str | None = None  # why the file was left unchanged
+    original: list[Finding] | None = None  # the findings of the unfixed text
+
+    @property
+    def unfixed(self) -> list[Finding]:
+        """The findings left, at their positions in the file as it was (for --diff, which writes nothing)."""
+        return [f for f in self.original or self.remaining if f not in self.fixed]
 
 
 def is_applicable(finding: Finding, unsafe: bool) -> bool:
@@ -35,7 +41,7 @@ def fix_source(source: bytes, settings: Settings, rules: Sequence[Rule], unsafe:
         text, fixed, remaining = fix_checked_text(checked.text, checked.findings, settings, rules, unsafe)
     except FixError as error:
         return FixOutcome(source, [], checked.findings, error=str(error))
-    return FixOutcome(encode_like(source, text), fixed, remaining)
+    return FixOutcome(encode_like(source, text), fixed, remaining, original=checked.findings)
 
 
 class FixError(Exception):
