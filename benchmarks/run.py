@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import os
 import re
 import resource
@@ -39,6 +40,9 @@ ENV = {**os.environ, "PYTHONHASHSEED": "0"}
 SETUP_TIMEOUT = 900.0
 WITH, WITHOUT = "flake8 with buffer-lint", "flake8 without buffer-lint"
 CHECK, PARSE = "buffer-lint check", "ast.parse"
+# What makes `check` comparable with a bare parse, each passed once the CLI has it: one process,
+# every file analysed (no result cache), no configuration file found above the corpus.
+CHECK_OPTIONS = (("-j", "-j1"), ("--no-cache", "--no-cache"), ("--isolated", "--isolated"))
 
 FETCH_HINT = (
     "fetch it with `../shared/corpus/fetch [DEST]` from the repository root (it prints DEST), "
@@ -111,7 +115,8 @@ def interleave(commands: dict[str, list[str]], cwd: Path, runs: int, timeout: fl
 
 
 def instructions(argv: Sequence[str], cwd: Path, timeout: float) -> int:
-    """Instructions executed by a command under callgrind."""
+    """Instructions executed by a command (``python ...``) under callgrind."""
+    native(argv[0])
     done = execute(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], cwd, timeout)
     match = re.search(r"Collected : (\d+)", done.stderr)
     if match is None:
@@ -215,6 +220,8 @@ def count_lines(src: Path, files: Sequence[str]) -> int:
 
 # ---------------------------------------------------------------- the measurements
 
+Make = Callable[[Sequence[str]], list[str]]  # a command line for these files
+
 
 @dataclass(frozen=True)
 class Context:
@@ -238,20 +245,16 @@ class Context:
         return [python, script(python, "flake8"), "-j1", "--isolated", *paths]
 
     def check(self, paths: Sequence[str]) -> list[str]:
-        return [self.python, script(self.python, "buffer-lint"), "check", *self.jobs, *paths]
+        return [self.python, script(self.python, "buffer-lint"), "check", *self.check_options, *paths]
 
     def parse(self, paths: Sequence[str]) -> list[str]:
         return [self.python, str(PARSE_ONLY), *paths]
 
     @functools.cached_property
-    def jobs(self) -> list[str]:
-        """``-j1`` once the CLI has the option; it runs in one process either way."""
+    def check_options(self) -> list[str]:
+        """Each of CHECK_OPTIONS that ``buffer-lint check --help`` lists."""
         help_text = output([self.python, script(self.python, "buffer-lint"), "check", "--help"])
-        return ["-j1"] if re.search(r"(^|[\s,])-j\b", help_text) else []
-
-    @property
-    def jobs_option(self) -> str:
-        return "".join(f" {option}" for option in self.jobs)
+        return [option for flag, option in CHECK_OPTIONS if re.search(rf"(?<![\w-]){flag}(?![\w-])", help_text)]
 
 
 def flake8_wall(ctx: Context) -> list[str]:
@@ -265,6 +268,8 @@ def flake8_wall(ctx: Context) -> list[str]:
         f"{len(ctx.timm)} files, {count_lines(ctx.src, ctx.timm):,} lines. "
         f"One warm-up run each, then {ctx.runs} interleaved rounds.",
         "",
+        bare_note(bare),
+        "",
         *wall_table(timings),
         "",
         *wall_ratio(timings, WITH, WITHOUT, FLAKE8_TARGET),
@@ -274,10 +279,7 @@ def flake8_wall(ctx: Context) -> list[str]:
 def flake8_callgrind(ctx: Context) -> list[str]:
     bare = bare_flake8_python(ctx.python)
     sample = spread(ctx.timm, ctx.flake8_sample)
-    commands = {
-        WITHOUT: functools.partial(ctx.flake8, native(bare)),
-        WITH: functools.partial(ctx.flake8, native(ctx.python)),
-    }
+    commands = {WITHOUT: functools.partial(ctx.flake8, bare), WITH: functools.partial(ctx.flake8, ctx.python)}
     counts = {label: count_instructions(make, sample, ctx) for label, make in commands.items()}
     return [
         "## flake8 with the plugin vs without it: instructions (callgrind)",
@@ -285,19 +287,26 @@ def flake8_callgrind(ctx: Context) -> list[str]:
         f"`flake8 -j1 --isolated` on {len(sample)} timm files spread evenly through the sorted list "
         f"({count_lines(ctx.src, sample):,} lines), and on an empty file (start-up: imports, plugin loading).",
         "",
+        bare_note(bare),
+        "",
         *instruction_table(counts, len(sample)),
         "",
         *instruction_ratio(counts, WITH, WITHOUT, FLAKE8_TARGET),
     ]
 
 
+def bare_note(bare: str) -> str:
+    return f"Without the plugin: `{Path(bare).parent.parent.relative_to(HERE.parent)}`, {flake8_version(bare)}."
+
+
 def check_wall(ctx: Context) -> list[str]:
     commands = {PARSE: ctx.parse(ctx.files), CHECK: ctx.check(ctx.files)}
     timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    check = shlex.join(["buffer-lint", "check", *ctx.check_options])
     return [
         "## buffer-lint check vs bare ast.parse: wall time",
         "",
-        f"The whole corpus, {len(ctx.files):,} files, named one by one to `buffer-lint check{ctx.jobs_option}` and "
+        f"The whole corpus, {len(ctx.files):,} files, named one by one to `{check}` and "
         f"to `parse_only.py` (read bytes + `ast.parse`, same python). "
         f"One warm-up run each, then {ctx.runs} interleaved rounds.",
         "",
@@ -309,7 +318,6 @@ def check_wall(ctx: Context) -> list[str]:
 
 def check_callgrind(ctx: Context) -> list[str]:
     sample = spread(ctx.files, ctx.check_sample)
-    native(ctx.python)
     commands = {PARSE: ctx.parse, CHECK: ctx.check}
     counts = {label: count_instructions(make, sample, ctx) for label, make in commands.items()}
     packages = len({name.split("/")[0] for name in sample})
@@ -349,9 +357,6 @@ def scaling_row(size: str, files: Sequence[str], timings: dict[str, Timings], sr
     check = statistics.median(timings[f"check {size}"].wall)
     lines = count_lines(src, files)
     return f"| {size} | {len(files):,} | {lines:,} | {parse:.2f} | {check:.2f} | {check / parse:.3f}x |"
-
-
-Make = Callable[[Sequence[str]], list[str]]
 
 
 def count_instructions(make: Make, sample: Sequence[str], ctx: Context) -> tuple[int, int]:
@@ -407,18 +412,34 @@ def instruction_ratio(counts: dict[str, tuple[int, int]], numerator: str, denomi
     ]
 
 
-def header(ctx: Context, started: datetime, load_at_start: str) -> list[str]:
-    elapsed = datetime.now(timezone.utc) - started
+@dataclass(frozen=True)
+class Start:
+    """The state of things when the run began."""
+
+    time: datetime
+    load: str
+    source: str  # git_state()
+
+    @classmethod
+    def now(cls) -> Start:
+        return cls(datetime.now(timezone.utc), load_average(), git_state())
+
+
+def header(ctx: Context, start: Start) -> list[str]:
+    elapsed = datetime.now(timezone.utc) - start.time
+    source = git_state()
+    changed = "" if source == start.source else f"; CHANGED during the run, at the end: {source}"
+    version = output([ctx.python, script(ctx.python, "buffer-lint"), "--version"]).split()[-1]
     return [
         "# buffer-lint benchmarks",
         "",
         f"- command: `{shlex.join([sys.executable, *sys.argv])}`",
-        f"- date: {started:%Y-%m-%d %H:%M} UTC, {elapsed.seconds // 60} min",
-        f"- machine: {os.cpu_count()} cores ({cpu_model()}), load average {load_at_start} at the start, "
+        f"- date: {start.time:%Y-%m-%d %H:%M} UTC, {elapsed.seconds // 60} min",
+        f"- machine: {os.cpu_count()} cores ({cpu_model()}), load average {start.load} at the start, "
         f"{load_average()} at the end",
         f"- python: {sys.version.split()[0]} ({ctx.python})",
         f"- flake8: {flake8_version(ctx.python)}",
-        f"- buffer-lint: {output([ctx.python, script(ctx.python, 'buffer-lint'), '--version']).strip()}, {git_state()}",
+        f"- buffer-lint: {version}, {start.source}{changed}",
         f"- valgrind: {valgrind_version()}",
         f"- corpus: {ctx.src}: {len(ctx.files):,} files, {count_lines(ctx.src, ctx.files):,} lines",
         "",
@@ -451,11 +472,169 @@ def git_state() -> str:
     if probe.returncode:
         return "not in a git checkout"
     commit = output([*git, "rev-parse", "--short", "HEAD"]).strip()
-    changed = output([*git, "status", "--porcelain", "--", "buffer_lint"]).strip()
-    return f"git {commit}" + (" with uncommitted changes to buffer_lint/" if changed else "")
+    asks = (["status", "--porcelain"], ["diff", "HEAD"])
+    changes = "".join(output([*git, *ask, "--", "buffer_lint"]) for ask in asks)
+    if not changes:
+        return f"git {commit}"
+    digest = hashlib.sha1(changes.encode()).hexdigest()[:8]
+    return f"git {commit} + uncommitted changes to buffer_lint/ (digest {digest})"
 
 
 # ---------------------------------------------------------------- command line
+
+
+# ---------------------------------------------------------------- repository-scale speed (parallel, cache, start-up)
+
+PARALLEL_TARGET, CACHE_TARGET, FIX_TARGET, SMALL_RUN_TARGET, RSS_TARGET_MB = 0.6, 0.10, 1.5, 0.3, 300
+J1, J2 = "buffer-lint check -j1", "buffer-lint check -j2"
+
+
+def lint(ctx: Context, *options: str) -> list[str]:
+    """``buffer-lint check`` with the given options, no configuration file, no cache unless asked."""
+    cache = [] if any(o.startswith("--cache-dir") for o in options) else ["--no-cache"]
+    return [ctx.python, script(ctx.python, "buffer-lint"), "check", "--isolated", *cache, *options]
+
+
+def captured(argv: Sequence[str], cwd: Path, timeout: float) -> str:
+    done = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode not in (0, 1):
+        raise fail(f"{shlex.join(argv[:5])} ... exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def parallel_wall(ctx: Context) -> list[str]:
+    commands = {J1: [*lint(ctx, "-j1"), *ctx.files], J2: [*lint(ctx, "-j2"), *ctx.files]}
+    same = captured(commands[J1], ctx.src, ctx.timeout) == captured(commands[J2], ctx.src, ctx.timeout)
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    return [
+        "## Parallel checking: -j2 vs -j1",
+        "",
+        f"The whole corpus, {len(ctx.files):,} files, `--no-cache`, one warm-up run each, then {ctx.runs} "
+        f"interleaved rounds. Output of the two byte for byte identical: **{'yes' if same else 'NO'}**.",
+        "",
+        *wall_table(timings),
+        "",
+        *wall_ratio(timings, J2, J1, PARALLEL_TARGET),
+    ]
+
+
+def cache_wall(ctx: Context) -> list[str]:
+    """Cold: an empty cache directory every round. Warm: one filled before the rounds."""
+    timings = {"cold cache": Timings(), "warm cache": Timings()}
+    with tempfile.TemporaryDirectory() as tmp:
+        cold, warm = Path(tmp, "cold"), Path(tmp, "warm")
+        execute([*lint(ctx, "-j1", f"--cache-dir={warm}"), *ctx.files], ctx.src, ctx.timeout)
+        for round_ in range(ctx.runs):
+            shutil.rmtree(cold, ignore_errors=True)
+            for label, directory in (("cold cache", cold), ("warm cache", warm)):
+                wall, cpu = timed([*lint(ctx, "-j1", f"--cache-dir={directory}"), *ctx.files], ctx.src, ctx.timeout)
+                timings[label].wall.append(wall)
+                timings[label].cpu.append(cpu)
+                log(f"round {round_ + 1}/{ctx.runs}: {label}: {wall:.2f} s wall")
+    return [
+        "## Result cache: warm vs cold run",
+        "",
+        f"`buffer-lint check -j1 --cache-dir DIR` on the whole corpus; the cold run starts from an empty "
+        f"directory each round, the warm one from a directory filled once before. {ctx.runs} rounds.",
+        "",
+        *wall_table(timings),
+        "",
+        *wall_ratio(timings, "warm cache", "cold cache", CACHE_TARGET),
+    ]
+
+
+def fix_wall(ctx: Context) -> list[str]:
+    """--diff does all the work of --fix (libcst included) but writes nothing: the corpus stays as it is."""
+    labels = ("buffer-lint check", "buffer-lint check --diff --unsafe-fixes")
+    commands = {
+        labels[0]: [*lint(ctx, "-j1"), *ctx.files],
+        labels[1]: [*lint(ctx, "-j1", "--diff", "--unsafe-fixes"), *ctx.files],
+    }
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    return [
+        "## Fixing costs libcst only where there is a fix",
+        "",
+        f"The whole corpus, `-j1 --no-cache`; `--diff --unsafe-fixes` computes every fix (libcst on the "
+        f"statements it rewrites) and writes nothing. One warm-up run each, then {ctx.runs} interleaved rounds.",
+        "",
+        *wall_table(timings),
+        "",
+        *wall_ratio(timings, labels[1], labels[0], FIX_TARGET),
+    ]
+
+
+def small_run(ctx: Context) -> list[str]:
+    """What pre-commit costs on a commit of five files: start-up dominates."""
+    small = sorted((f for f in ctx.files if 2_000 < (ctx.src / f).stat().st_size < 6_000), key=lambda f: f)[:5]
+    argv = [*lint(ctx), *small]
+    execute(argv, ctx.src, ctx.timeout)
+    walls = sorted(timed(argv, ctx.src, ctx.timeout)[0] for _ in range(max(ctx.runs, 5)))
+    importtime = subprocess.run(
+        [ctx.python, "-X", "importtime", "-c", "import buffer_lint.cli"], cwd=HERE, env=ENV, capture_output=True,
+        text=True, timeout=60, check=True,
+    ).stderr.splitlines()
+    total_us = next(
+        int(line.split("|")[1]) for line in reversed(importtime) if line.rstrip().endswith("buffer_lint.cli")
+    )
+    libcst = any("libcst" in line for line in importtime)
+    median = statistics.median(walls)
+    return [
+        "## Small runs: five files, as pre-commit passes them",
+        "",
+        f"`buffer-lint check --no-cache` (default `-j`: no pool for so few files) on {', '.join(small)}; "
+        f"{len(walls)} runs, wall time including interpreter start-up.",
+        "",
+        f"- median wall: **{median:.3f} s** (target <= {SMALL_RUN_TARGET} s: "
+        f"{'met' if median <= SMALL_RUN_TARGET else 'NOT met'}); all runs: {', '.join(f'{w:.3f}' for w in walls)}",
+        f"- `python -X importtime -c 'import buffer_lint.cli'`: {total_us / 1000:.1f} ms cumulative; "
+        f"libcst imported: {'yes' if libcst else 'no'} (it is imported only when a fix is applied)",
+    ]
+
+
+def memory(ctx: Context) -> list[str]:
+    """Peak resident memory of the largest process of each run (ru_maxrss of the children)."""
+    rows = []
+    for jobs in ("-j1", "-j2"):
+        probe = (
+            "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        argv = [ctx.python, "-c", probe, *lint(ctx, jobs), *ctx.files]
+        done = subprocess.run(argv, cwd=ctx.src, env=ENV, capture_output=True, text=True, timeout=ctx.timeout)
+        peak_mb = int(done.stdout.split()[-1]) / 1024
+        verdict_ = "met" if peak_mb <= RSS_TARGET_MB else "NOT met"
+        rows.append(f"| `buffer-lint check {jobs}` | {peak_mb:.0f} | {verdict_} |")
+        log(f"memory {jobs}: {peak_mb:.0f} MB")
+    return [
+        "## Memory: peak RSS per process",
+        "",
+        "The whole corpus, `--no-cache`; the peak resident set of the largest process (the parent for "
+        "`-j1`, the largest of parent and workers for `-j2`), from `getrusage(RUSAGE_CHILDREN).ru_maxrss`.",
+        "",
+        f"| command | peak RSS (MB) | target <= {RSS_TARGET_MB} MB |",
+        "|---|---:|---|",
+        *rows,
+    ]
+
+
+def reference(ctx: Context) -> list[str]:
+    """The floor (ast.parse) and a native linter (ruff) beside buffer-lint, same files, one process each."""
+    ruff = shutil.which("ruff", path=str(Path(ctx.python).parent))
+    commands = {PARSE: ctx.parse(ctx.files), J1: [*lint(ctx, "-j1"), *ctx.files]}
+    if ruff:
+        commands["ruff check --select E,F"] = [ruff, "check", "--isolated", "--no-cache", "--select", "E,F",
+                                               "--exit-zero", "--quiet", *ctx.files]
+    timings = interleave(commands, ctx.src, ctx.runs, ctx.timeout)
+    note = "" if ruff else " ruff is not installed in this environment (`pip install ruff`), so it is left out."
+    return [
+        "## Reference points: the floor and a native linter",
+        "",
+        f"The whole corpus: bare `ast.parse` (the floor of any ast-based linter), `buffer-lint check -j1`, and "
+        f"ruff (a linter in Rust, all threads) for scale.{note} {ctx.runs} interleaved rounds.",
+        "",
+        *wall_table(timings),
+    ]
+
 
 STAGES: dict[str, Callable[[Context], list[str]]] = {
     "flake8-wall": flake8_wall,
@@ -463,6 +642,12 @@ STAGES: dict[str, Callable[[Context], list[str]]] = {
     "check-wall": check_wall,
     "check-callgrind": check_callgrind,
     "scaling": scaling,
+    "parallel-wall": parallel_wall,
+    "cache-wall": cache_wall,
+    "fix-wall": fix_wall,
+    "small-run": small_run,
+    "memory": memory,
+    "reference-wall": reference,
 }
 
 
@@ -487,10 +672,11 @@ def chosen_stages(only: str | None) -> list[str]:
     if only is None:
         return list(STAGES)
     words = {word.strip() for word in only.split(",") if word.strip()}
-    unknown = [word for word in words if not any(word == stage or word in stage.split("-") for stage in STAGES)]
+    names = {stage: {stage, *stage.split("-")} for stage in STAGES}
+    unknown = sorted(word for word in words if not any(word in name for name in names.values()))
     if unknown:
-        raise fail(f"unknown stage {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
-    return [stage for stage in STAGES if any(word == stage or word in stage.split("-") for word in words)]
+        raise fail(f"unknown stage {', '.join(unknown)}; stages: {', '.join(STAGES)}")
+    return [stage for stage, name in names.items() if words & name]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -502,7 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = python_files(src)
     if not files:
         raise fail(f"no .py files in {src}: {FETCH_HINT}")
-    started, load_at_start = datetime.now(timezone.utc), load_average()
+    start = Start.now()
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp, "empty.py")
         empty.touch()
@@ -511,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flake8_sample=args.flake8_sample, check_sample=args.check_sample, empty=str(empty),
         )
         sections = [STAGES[stage](ctx) for stage in stages]
-    report = "\n\n".join("\n".join(lines) for lines in [header(ctx, started, load_at_start), *sections]) + "\n"
+    report = "\n\n".join("\n".join(lines) for lines in [header(ctx, start), *sections]) + "\n"
     print(report)
     destination = args.output or (RESULTS if args.only is None else None)
     if destination is not None:

@@ -6,8 +6,11 @@ import fnmatch
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    from pathspec import PathSpec
+
 
 # Directories no one wants linted, as ruff skips them by default.
 DEFAULT_EXCLUDE = (
@@ -76,11 +79,12 @@ class _GitIgnores:
     """The ``.gitignore`` files that apply below a directory, each relative to its own folder."""
 
     def __init__(self) -> None:
-        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+        self._specs: dict[Path, PathSpec | None] = {}
         self._folders: dict[Path, list[Path]] = {}
 
-    def spec_in(self, directory: Path) -> pathspec.PathSpec | None:
+    def spec_in(self, directory: Path) -> PathSpec | None:
         if directory not in self._specs:
+            import pathspec  # only runs that walk folders need it: pre-commit names its files
             ignore_file = directory / ".gitignore"
             spec = None
             if ignore_file.is_file():
