@@ -80,7 +80,8 @@ def test_diff_writes_nothing_and_exits_1(bad: Path) -> None:
 
 def test_diff_reports_what_is_left_at_the_positions_of_the_unchanged_file(tmp_path: Path) -> None:
     path = tmp_path / "model.py"
-    path.write_text(BAD.replace("        self.mask = torch.ones(3)\n", "        self.mask = torch.ones(\n            3\n        )\n"))
+    multi_line = "        self.mask = torch.ones(\n            3\n        )\n"
+    path.write_text(BAD.replace("        self.mask = torch.ones(3)\n", multi_line))
     result = fix(tmp_path, "--diff")
     assert "model.py:11:9: BUF002" in result.stdout  # line 11 in the file as it is (9 after the fix)
 
