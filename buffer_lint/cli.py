@@ -15,7 +15,7 @@ from pathlib import Path
 from buffer_lint import __version__
 from buffer_lint.cache import CACHE_DIR_NAME, ResultCache, Stamp
 from buffer_lint.config import BUFFER_STYLES, ConfigError, FileConfig, find_pyproject, load_config
-from buffer_lint.engine import check_source, physical_lines
+from buffer_lint.engine import check_source, line_starts
 from buffer_lint.files import Excluder, discover, matches_glob
 from buffer_lint.fix.apply import FixOutcome, fix_source, is_applicable
 from buffer_lint.report import text as text_report
@@ -290,8 +290,9 @@ def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs:
     (in a process pool when there are enough files and ``jobs`` > 1)."""
     reports: dict[Path, FileReport] = {}
     todo = []
+    codes = {path: _codes(job.rules_for(path)) for path in paths} if cache else {}
     for path in paths:
-        cached = cache.lookup(path, _codes(job.rules_for(path))) if cache and not job.keep_text else None
+        cached = cache.lookup(path, codes[path]) if cache and not job.keep_text else None
         if cached is not None and not (job.fix and any(is_applicable(f, job.unsafe) for f in cached)):
             reports[path] = FileReport(_display(path), cached)
         else:
@@ -306,7 +307,7 @@ def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs:
     for path, report in zip(todo, checked):
         reports[path] = report
         if cache is not None and report.stamp is not None:
-            cache.store(path, _codes(job.rules_for(path)), report.stamp, report.findings)
+            cache.store(path, codes[path], report.stamp, report.findings)
     if cache is not None:
         cache.save()
     return [reports[path] for path in paths]
@@ -421,9 +422,7 @@ def _json_edits(text: str, finding: Finding) -> list[dict[str, object]]:
     from buffer_lint.fix.transform import text_edits
 
     assert finding.fix is not None
-    starts = [0]
-    for line in physical_lines(text):
-        starts.append(starts[-1] + len(line))
+    starts = line_starts(text)
 
     def location(offset: int) -> dict[str, int]:
         row = bisect.bisect_right(starts, offset) - 1

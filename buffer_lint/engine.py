@@ -50,6 +50,11 @@ def check_text(text: str, settings: Settings, rules: Sequence[Rule] = RULES) -> 
         tree = ast.parse(text)
     except (SyntaxError, ValueError) as error:
         return [syntax_error_finding(error)]
+    return check_parsed(tree, text, settings, rules)
+
+
+def check_parsed(tree: ast.Module, text: str, settings: Settings, rules: Sequence[Rule] = RULES) -> list[Finding]:
+    """Findings for source already parsed into ``tree``, ``# noqa`` honoured."""
     lines = physical_lines(text)
     return without_noqa(check_tree(tree, lines, settings, rules), lines)
 
@@ -74,3 +79,11 @@ def syntax_error_finding(error: SyntaxError | ValueError) -> Finding:
 def physical_lines(text: str) -> list[str]:
     """Lines as Python's tokenizer counts them: split at \\n, \\r\\n and \\r only (not at \\f or \\u2028)."""
     return io.StringIO(text, newline="").readlines()
+
+
+def line_starts(text: str) -> list[int]:
+    """The character offset where each physical line begins, and the text's length last."""
+    starts = [0]
+    for line in physical_lines(text):
+        starts.append(starts[-1] + len(line))
+    return starts

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buffer_lint.engine import check_source, check_text
+from buffer_lint.engine import check_parsed, check_source
 from buffer_lint.fix.write import encode_like
 from buffer_lint.rules.base import Finding, Rule
 from buffer_lint.settings import Settings
@@ -63,14 +63,14 @@ def fix_checked_text(
             new_text = fix_text(text, [edit for finding in chosen if finding.fix for edit in finding.fix.edits])
         except ParserSyntaxError as error:
             raise FixError(f"libcst cannot parse the file, so it was left unchanged: {error.message}") from error
-        try:
-            ast.parse(new_text)
-        except SyntaxError as error:
-            raise FixError(f"a fix produced invalid code ({error.msg}), so the file was left unchanged") from error
         if new_text == text:
             break
+        try:
+            tree = ast.parse(new_text)
+        except SyntaxError as error:
+            raise FixError(f"a fix produced invalid code ({error.msg}), so the file was left unchanged") from error
         text, fixed = new_text, fixed + chosen
-        findings = check_text(text, settings, rules)
+        findings = check_parsed(tree, text, settings, rules)  # the tree just verified: no second parse
     return text, fixed, findings
 
 

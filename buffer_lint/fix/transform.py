@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from buffer_lint.engine import physical_lines
+from buffer_lint.engine import line_starts, physical_lines
 from buffer_lint.rules.base import (
     AddImport,
     AppendDetach,
@@ -66,9 +66,7 @@ def text_edits(text: str, edits: Iterable[Edit]) -> list[TextEdit]:
 
 
 def _line_offsets(text: str):  # noqa: ANN202 - a small closure
-    starts = [0]
-    for line in physical_lines(text):
-        starts.append(starts[-1] + len(line))
+    starts = line_starts(text)
 
     def offsets(span: Span) -> tuple[int, int]:
         return starts[span.line - 1] + span.col, starts[span.end_line - 1] + span.end_col
