@@ -12,38 +12,27 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.rules import base
-from buffer_lint.rules.base import Finding, Fix, Span
+from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
+from buffer_lint.writing import write_atomically
 
 CACHE_DIR_NAME = ".buffer_lint_cache"
+CACHE_FORMAT = 2  # bump when an entry's shape changes
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by buffer-lint.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
-_EDIT_TYPES = {
-    cls.__name__: cls
-    for cls in (
-        base.ToRegisterBuffer,
-        base.DropAssignment,
-        base.RemoveStatement,
-        base.ToMethodCall,
-        base.WrapValue,
-        base.AppendDetach,
-        base.AddImport,
-    )
-}
+FixEdits = list["tuple[LocatedEdit, ...] | None"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Stamp:
     """A file as it was checked: what the cache compares next time."""
 
@@ -60,9 +49,15 @@ class Stamp:
         return cls(stat.st_size, stat.st_mtime_ns, content_hash(source))
 
 
+@dataclass(frozen=True)
+class CachedResult:
+    findings: list[Finding]
+    edits: FixEdits | None  # each finding's fix as text edits, once an output format asked for them
+
+
 def fingerprint(settings: Settings) -> str:
-    """What, besides a file's content, decides its findings: the version and the settings."""
-    described = json.dumps([__version__, sorted(settings.module_bases), settings.persistent, settings.buffer_style])
+    """What, besides a file's content, decides its findings: the version and every setting."""
+    described = json.dumps([__version__, CACHE_FORMAT, *settings.described()])
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
@@ -86,8 +81,8 @@ class ResultCache:
             return {}
         return data["files"]
 
-    def lookup(self, path: Path, rules: Sequence[str]) -> list[Finding] | None:
-        """The cached findings, if the rules and the file are unchanged: same size and mtime,
+    def lookup(self, path: Path, rules: Sequence[str]) -> CachedResult | None:
+        """The cached result, if the rules and the file are unchanged: same size and mtime,
         or (the file was touched) the same content."""
         entry = self.entries.get(_key(path))
         if not isinstance(entry, dict) or entry.get("rules") != list(rules):
@@ -101,17 +96,21 @@ class ResultCache:
                     return None
                 entry["mtime"] = stat.st_mtime_ns
                 self.changed = True
-            return [_finding(item) for item in entry["findings"]]
+            findings = [Finding.from_json(item) for item in entry["findings"]]
+            return CachedResult(findings, _edits_from_json(entry.get("edits")))
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
-    def store(self, path: Path, rules: Sequence[str], stamp: Stamp, findings: list[Finding]) -> None:
+    def store(
+        self, path: Path, rules: Sequence[str], stamp: Stamp, findings: list[Finding], edits: FixEdits | None
+    ) -> None:
         self.entries[_key(path)] = {
             "rules": list(rules),
             "size": stamp.size,
             "mtime": stamp.mtime_ns,
             "hash": stamp.hash,
-            "findings": [dataclasses.asdict(f) | {"fix": _fix_json(f.fix)} for f in findings],
+            "findings": [f.to_json() for f in findings],
+            "edits": _edits_to_json(edits),
         }
         self.changed = True
 
@@ -121,10 +120,7 @@ class ResultCache:
         try:
             self._prepare_directory()
             data = json.dumps({"version": __version__, "files": self.entries}, separators=(",", ":"))
-            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(data)
-            os.replace(temporary, self.file)
+            write_atomically(self.file, data.encode("utf-8"), durable=False)
         except OSError:
             pass  # a cache that cannot be written only costs time next run
 
@@ -140,25 +136,13 @@ def _key(path: Path) -> str:
     return str(path.resolve())
 
 
-def _fix_json(fix: Fix | None) -> dict[str, Any] | None:
-    if fix is None:
+def _edits_to_json(edits: FixEdits | None) -> list[Any] | None:
+    if edits is None:
         return None
-    return {
-        "applicability": fix.applicability,
-        "edits": [{"type": type(e).__name__, **dataclasses.asdict(e)} for e in fix.edits],
-    }
+    return [None if fix is None else [dataclasses.astuple(e) for e in fix] for fix in edits]
 
 
-def _finding(item: dict[str, Any]) -> Finding:
-    fix = item["fix"]
-    if fix is not None:
-        fix = Fix(fix["applicability"], tuple(_edit(e) for e in fix["edits"]))
-    return Finding(item["code"], item["line"], item["col"], item["end_line"], item["end_col"], item["message"], fix)
-
-
-def _edit(item: dict[str, Any]) -> base.Edit:
-    fields = dict(item)
-    cls = _EDIT_TYPES[fields.pop("type")]
-    if fields.get("span") is not None:
-        fields["span"] = Span(**fields["span"])
-    return cls(**fields)
+def _edits_from_json(items: list[Any] | None) -> FixEdits | None:
+    if items is None:
+        return None
+    return [None if fix is None else tuple(LocatedEdit(*e) for e in fix) for fix in items]

@@ -1,7 +1,8 @@
-"""``[tool.buffer-lint]`` in pyproject.toml: found like ruff finds its own, validated strictly.
+"""The configuration of a run: ``[tool.buffer-lint]`` in pyproject.toml, overridden by flags.
 
-Every problem (unreadable file, invalid TOML, unknown key, wrong type, unknown rule code)
-is a ``ConfigError`` with one line naming the file, the key and what is allowed.
+The file is found like ruff finds its own and validated strictly against the declarations in
+``settings``: every problem (unreadable file, invalid TOML, unknown key, wrong type, unknown
+rule code) is a ``ConfigError`` with one line naming the file, the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-from buffer_lint.selection import SelectorError, validate_selector
-
-BUFFER_STYLES = ("register_buffer", "nn.Buffer")
-LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude", "module-bases")
-KEYS = (*LIST_KEYS, "per-file-ignores", "persistent", "buffer-style")
+from buffer_lint.files import Excluder, matches_glob
+from buffer_lint.rules.base import Rule
+from buffer_lint.rules.selection import DEFAULT_SELECT, Selection, SelectorError, validate_selector
+from buffer_lint.settings import ALL_OPTIONS, OPTIONS_BY_KEY, Option, SettingError, Settings, options
 
 
 class ConfigError(Exception):
@@ -30,7 +31,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class FileConfig:
-    """The settings one configuration file gives; absent keys are None."""
+    """The settings one configuration file gives, validated, by attribute name; absent keys are absent."""
 
     path: Path | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -39,8 +40,8 @@ class FileConfig:
     def root(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
+    def get(self, attribute: str, default: Any = None) -> Any:
+        return self.values.get(attribute, default)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -48,7 +49,7 @@ def find_pyproject(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
     for folder in (directory.resolve(), *directory.resolve().parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "buffer-lint" in _read_toml(candidate).get("tool", {}):
+        if candidate.is_file() and "buffer-lint" in _tool_table(_read_toml(candidate), candidate):
             return candidate
     return None
 
@@ -58,9 +59,16 @@ def load_config(path: Path) -> FileConfig:
     document = _read_toml(path)
     if path.name == "pyproject.toml":
         return FileConfig(
-            path, _validated(document.get("tool", {}).get("buffer-lint", {}), f"{path}: [tool.buffer-lint]")
+            path, _validated(_tool_table(document, path).get("buffer-lint", {}), f"{path}: [tool.buffer-lint]")
         )
     return FileConfig(path, _validated(document, str(path)))
+
+
+def _tool_table(document: dict[str, Any], path: Path) -> Mapping[str, Any]:
+    tool = document.get("tool", {})
+    if not isinstance(tool, Mapping):
+        raise ConfigError(f"{path}: 'tool' must be a table, got {tool!r}")
+    return tool
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -73,48 +81,106 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
 
 
-def _validated(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _validated(table: Any, where: str) -> dict[str, Any]:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: expected a table of settings")
-    for key in table:
-        if key not in KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r}; allowed: {', '.join(KEYS)}")
-    values = dict(table)
-    for key in LIST_KEYS:
-        if key in values:
-            values[key] = _string_list(values[key], where, key)
-    for key in ("select", "ignore", "extend-select"):
-        for selector in values.get(key, ()):
-            _check_selector(selector, where, key)
-    if "per-file-ignores" in values:
-        values["per-file-ignores"] = _per_file_ignores(values["per-file-ignores"], where)
-    if "persistent" in values and not isinstance(values["persistent"], bool):
-        raise ConfigError(f"{where}: key 'persistent' must be true or false, got {values['persistent']!r}")
-    if "buffer-style" in values and values["buffer-style"] not in BUFFER_STYLES:
-        allowed = " or ".join(repr(s) for s in BUFFER_STYLES)
-        raise ConfigError(f"{where}: key 'buffer-style' must be {allowed}, got {values['buffer-style']!r}")
+    values = {}
+    for key, value in table.items():
+        option = OPTIONS_BY_KEY.get(key)
+        if option is None:
+            raise ConfigError(f"{where}: unknown key {key!r}; allowed: {', '.join(o.key for o in ALL_OPTIONS)}")
+        try:
+            values[option.attribute] = option.validate(value)
+        except SettingError as error:
+            raise ConfigError(f"{where}: key {key!r} {error}") from error
+        try:
+            _check_codes(option, values[option.attribute])
+        except SelectorError as error:
+            raise ConfigError(f"{where}: {error}") from error
     return values
 
 
-def _string_list(value: Any, where: str, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where}: key {key!r} must be a list of strings, got {value!r}")
-    return tuple(value)
+def _check_codes(option: Option, value: Any) -> None:
+    if option.kind == "codes":
+        for selector in value:
+            validate_selector(selector, option.key)
+    elif option.kind == "per-file-ignores":
+        for codes in value.values():
+            for code in codes:
+                validate_selector(code, option.key)
 
 
-def _check_selector(selector: str, where: str, key: str) -> None:
-    try:
-        validate_selector(selector, key)
-    except SelectorError as error:
-        raise ConfigError(f"{where}: {error}") from error
+@dataclass(frozen=True)
+class Configuration:
+    """The settings of a run: the configuration file's, overridden key by key by the flags."""
+
+    file: FileConfig
+    selection: Selection
+    settings: Settings
+    excluders: tuple[Excluder, ...]
+    per_file_ignores: dict[str, tuple[str, ...]]
+    _rules_by_ignored: dict[tuple[str, ...], tuple[Rule, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def rules_for(self, path: Path) -> tuple[Rule, ...]:
+        """The selected rules, less those per-file-ignores turns off for this file."""
+        ignored = self._ignored_here(path)
+        if ignored not in self._rules_by_ignored:
+            self._rules_by_ignored[ignored] = self.selection.rules_without(ignored)
+        return self._rules_by_ignored[ignored]
+
+    def _ignored_here(self, path: Path) -> tuple[str, ...]:
+        root = _resolved(self.file.root)
+        return tuple(
+            code
+            for pattern, codes in self.per_file_ignores.items()
+            if matches_glob(path, pattern, root)
+            for code in codes
+        )
+
+    def show(self) -> str:
+        """``--show-settings``: every setting as the run uses it."""
+        selection = self.selection
+        lines = [
+            f"config = {str(self.file.path) if self.file.path else 'none'}",
+            f"select = {list(selection.select)}",
+            f"extend-select = {list(selection.extend_select)}",
+            f"ignore = {list(selection.ignore)}",
+            f"enabled rules = {[rule.code for rule in selection.rules]}",
+            f"exclude = {[p for e in self.excluders for p in (*e.name_patterns, *e.path_patterns)]}",
+            f"per-file-ignores = {self.per_file_ignores}",
+        ]
+        for option, value in zip(options(Settings), self.settings.described()):
+            lines.append(f"{option.key} = {_toml(value)}")
+        return "\n".join(lines) + "\n"
 
 
-def _per_file_ignores(value: Any, where: str) -> dict[str, tuple[str, ...]]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: key 'per-file-ignores' must be a table of glob = [codes], got {value!r}")
-    result = {}
-    for pattern, codes in value.items():
-        result[pattern] = _string_list(codes, where, f"per-file-ignores.{pattern}")
-        for code in result[pattern]:
-            _check_selector(code, where, "per-file-ignores")
-    return result
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+@lru_cache(maxsize=None)
+def _resolved(path: Path) -> Path:
+    return path.resolve()
+
+
+def resolve(flags: Mapping[str, Any], file: FileConfig) -> Configuration:
+    """Flags (attribute -> value, None when not given) over the file's values, key by key."""
+
+    def value(attribute: str, default: Any = ()) -> Any:
+        given = flags.get(attribute)
+        return given if given is not None else file.get(attribute, default)
+
+    selection = Selection(
+        select=value("select") or DEFAULT_SELECT,
+        extend_select=(*file.get("extend_select", ()), *(flags.get("extend_select") or ())),
+        ignore=value("ignore"),
+    )
+    settings = Settings.from_values({option.attribute: value(option.attribute, None) for option in options(Settings)})
+    if flags.get("exclude") is not None:
+        excluders = [Excluder(flags["exclude"])]
+    else:
+        excluders = [Excluder(file.get("exclude", ()), file.root)]
+    excluders += [Excluder(file.get("extend_exclude", ()), file.root), Excluder(flags.get("extend_exclude") or ())]
+    return Configuration(file, selection, settings, tuple(excluders), dict(file.get("per_file_ignores", {})))

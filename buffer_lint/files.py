@@ -1,16 +1,22 @@
-"""Which files to check: walk directories for ``*.py``, honour ``.gitignore`` and excludes."""
+"""Which files to check: walk directories for ``*.py``, honour git's excludes and the user's.
+
+Walking matches git (and ruff's resolver): inside a git work tree, a file is skipped when git would not list it
+as untracked: the ``.gitignore`` files from the repository's root down to the file's folder, the repository's
+``info/exclude`` and the user's global excludes file (``core.excludesFile``, else ``$XDG_CONFIG_HOME/git/ignore``)
+decide, the deepest ``.gitignore`` first and the last matching line of a file winning; nothing inside an ignored
+folder comes back. Folder symlinks met while walking are not followed, so loops and duplicates cannot arise; each
+file is yielded once however many arguments reach it. Each folder is listed once and nothing is resolved per file.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
+import string
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pathspec import PathSpec
-
+from typing import Callable, NamedTuple, Optional
 
 # Directories no one wants linted, as ruff skips them by default.
 DEFAULT_EXCLUDE = (
@@ -48,19 +54,20 @@ class Excluder:
     folder) when the pattern has a slash."""
 
     def __init__(self, patterns: Iterable[str], base: Path | None = None) -> None:
-        self.name_patterns = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
-        self.path_patterns = [p.rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+        stripped = [p.rstrip("/") for p in patterns]
+        self.name_patterns = [p for p in stripped if "/" not in p]
+        self.path_patterns = [p for p in stripped if "/" in p]
         self.base = (base or Path.cwd()).resolve()
+        self._path_regex = _any_glob([*self.path_patterns, *(p + "/*" for p in self.path_patterns)])
 
     def excludes(self, path: Path) -> bool:
         if any(fnmatch.fnmatchcase(path.name, p) for p in self.name_patterns):
             return True
-        if not self.path_patterns:
-            return False
-        relative = relative_to(path, self.base)
-        return any(
-            fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(relative, p + "/*") for p in self.path_patterns
-        )
+        return bool(self.path_patterns) and self.excludes_relative(relative_to(path, self.base))
+
+    def excludes_relative(self, relative: str) -> bool:
+        """Whether a path pattern matches ``relative``, a path as :func:`relative_to` makes it."""
+        return self._path_regex is not None and self._path_regex.match(relative) is not None
 
 
 def relative_to(path: Path, base: Path) -> str:
@@ -75,88 +82,501 @@ def matches_glob(path: Path, pattern: str, base: Path) -> bool:
     return fnmatch.fnmatchcase(relative_to(path, base), pattern) or fnmatch.fnmatchcase(path.name, pattern)
 
 
-class _GitIgnores:
-    """The ``.gitignore`` files that apply below a directory, each relative to its own folder."""
-
-    def __init__(self) -> None:
-        self._specs: dict[Path, PathSpec | None] = {}
-        self._folders: dict[Path, list[Path]] = {}
-
-    def spec_in(self, directory: Path) -> PathSpec | None:
-        if directory not in self._specs:
-            import pathspec  # only runs that walk folders need it: pre-commit names its files
-            ignore_file = directory / ".gitignore"
-            spec = None
-            if ignore_file.is_file():
-                try:
-                    lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
-                except OSError:
-                    spec = None
-            self._specs[directory] = spec
-        return self._specs[directory]
-
-    def ignores(self, path: Path, is_dir: bool) -> bool:
-        """Whether a .gitignore in any folder from the repository root down to ``path`` ignores it."""
-        resolved = path.resolve()
-        parent = resolved.parent
-        if parent not in self._folders:
-            self._folders[parent] = _folders_down_to(resolved)
-        for directory in self._folders[parent]:
-            spec = self.spec_in(directory)
-            if spec is None:
-                continue
-            relative = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(relative):
-                return True
-        return False
-
-
-def _folders_down_to(path: Path) -> list[Path]:
-    """The folders from the enclosing git repository's root (or the filesystem root) to path's parent."""
-    parents = list(path.parents)
-    for index, parent in enumerate(parents):
-        if (parent / ".git").exists():
-            return list(reversed(parents[: index + 1]))
-    return []
+def _any_glob(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """One regular expression matching what any of the ``fnmatch`` patterns matches."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def discover(
     paths: Sequence[str], excluders: Sequence[Excluder], respect_gitignore: bool = True, force_exclude: bool = False
 ) -> Iterator[Path]:
-    """Python files under ``paths``, sorted per directory. Directories are walked with excludes
-    and .gitignore applied; files named explicitly are always checked (like ruff), unless
+    """Python files under ``paths``, sorted per directory, each once. Directories are walked with excludes
+    and git's excludes applied; files named explicitly are always checked (like ruff), unless
     ``force_exclude`` (what pre-commit, which names every file, needs)."""
-    excluder = _AnyOf([Excluder(DEFAULT_EXCLUDE), *excluders])
-    gitignores = _GitIgnores() if respect_gitignore else None
+    all_excluders = [Excluder(DEFAULT_EXCLUDE), *excluders]
+    walker = _Walker(all_excluders, _GitExcludes() if respect_gitignore else None)
+    real_folders = _RealFolders()
+    seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path, excluder, gitignores)
-        elif not (force_exclude and any(excluder.excludes(p) for p in (path, *path.parents))):
-            yield path  # missing or unreadable files are reported when read
-
-
-class _AnyOf:
-    def __init__(self, excluders: Sequence[Excluder]) -> None:
-        self.excluders = excluders
-
-    def excludes(self, path: Path) -> bool:
-        return any(e.excludes(path) for e in self.excluders)
-
-
-def _walk(root: Path, excluder: _AnyOf, gitignores: _GitIgnores | None) -> Iterator[Path]:
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        yield root  # reported as unreadable when read
-        return
-    for entry in entries:
-        path = Path(entry.path)
-        is_dir = entry.is_dir()
-        if excluder.excludes(path) or (gitignores is not None and gitignores.ignores(path, is_dir)):
+            found: Iterable[tuple[Path, str]] = walker.walk(path)
+        elif force_exclude and any(e.excludes(p) for e in all_excluders for p in (path, *path.parents)):
             continue
-        if is_dir:
-            yield from _walk(path, excluder, gitignores)
-        elif entry.name.endswith(".py") and entry.is_file():
-            yield path
+        else:
+            found = [(path, real_folders.location(path))]  # missing or unreadable files are reported when read
+        for file, location in found:
+            if location not in seen:
+                seen.add(location)
+                yield file
+
+
+class _RealFolders:
+    """Where files named on the command line really lie: their folder resolved (once per folder), their name kept."""
+
+    def __init__(self) -> None:
+        self._real: dict[str, str] = {}
+
+    def location(self, path: Path) -> str:
+        folder = os.path.dirname(str(path)) or "."
+        if folder not in self._real:
+            self._real[folder] = os.path.realpath(folder)
+        return _join(self._real[folder], path.name)
+
+
+def _join(folder: str, name: str) -> str:
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
+# Walking.
+
+
+class _Folder(NamedTuple):
+    """A folder being walked: as shown (joined from the argument), where it really lies, and the git excludes
+    it inherits from the folders above (``None`` outside a work tree)."""
+
+    shown: str
+    real: str
+    git: Optional[_Levels]
+
+
+_NameTest = Callable[[str], bool]
+
+
+class _Walker:
+    def __init__(self, excluders: Sequence[Excluder], git: _GitExcludes | None) -> None:
+        self._names = _any_glob([p for e in excluders for p in e.name_patterns])
+        self._by_path = [e for e in excluders if e.path_patterns]
+        self._git = git
+
+    def walk(self, root: Path) -> Iterator[tuple[Path, str]]:
+        """``(path, real location)`` for the Python files below ``root``, sorted per folder, depth first.
+        Folder symlinks inside are not followed; a folder that cannot be listed is yielded, to be reported."""
+        real = os.path.realpath(root)
+        inherited = None
+        if self._git is not None:
+            start = self._git.start(real)
+            if start.ignored:
+                return
+            inherited = start.inherited
+        stack = [self._listing(_Folder(str(root), real, inherited))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+            elif isinstance(entry, _Folder):
+                stack.append(self._listing(entry))
+            else:
+                yield entry
+
+    def _listing(self, folder: _Folder) -> Iterator[_Folder | tuple[Path, str]]:
+        """The folder's Python files and the subfolders to walk, in name order."""
+        try:
+            with os.scandir(folder.shown) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            yield Path(folder.shown), folder.real
+            return
+        git = self._git.levels_in(folder, [entry.name for entry in entries]) if self._git is not None else None
+        excluded_by_path = self._path_excludes(folder)
+        for entry in entries:
+            name = entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if not is_dir and not (name.endswith(".py") and _is_file_or_broken_link(entry)):
+                continue
+            if (self._names is not None and self._names.match(name)) or excluded_by_path(name):
+                continue
+            if git is not None and _git_ignores(git, name, is_dir):
+                continue
+            if is_dir:
+                child_git = _descend(git, name) if git is not None else None
+                yield _Folder(entry.path, _join(folder.real, name), child_git)
+            else:
+                yield Path(entry.path), _join(folder.real, name)
+
+    def _path_excludes(self, folder: _Folder) -> _NameTest:
+        """Whether an ``Excluder`` with path patterns excludes a name in ``folder``: each one's relative
+        path made once per folder, not once per file."""
+        tests = [_relative_test(excluder, folder) for excluder in self._by_path]
+        return lambda name: any(test(name) for test in tests)
+
+
+def _relative_test(excluder: Excluder, folder: _Folder) -> _NameTest:
+    """``excluder.excludes_relative`` for the names in ``folder``, with the path :func:`relative_to` would give."""
+    base = str(excluder.base)
+    if folder.real == base:
+        prefix = ""
+    elif folder.real.startswith(base.rstrip("/") + "/"):
+        prefix = folder.real[len(base.rstrip("/")) + 1:] + "/"
+    else:  # outside base: the path as shown, except for base itself, which is "."
+        shown = Path(folder.shown).as_posix()
+        prefix = "" if shown == "." else shown if shown.endswith("/") else shown + "/"
+        if os.path.dirname(base) == folder.real:
+            base_name = os.path.basename(base)
+            return lambda name: excluder.excludes_relative("." if name == base_name else prefix + name)
+    return lambda name: excluder.excludes_relative(prefix + name)
+
+
+def _is_file_or_broken_link(entry: os.DirEntry[str]) -> bool:
+    """A file to check: a regular file, a link to one, or a broken link (reading it reports why)."""
+    if entry.is_file():
+        return True
+    return entry.is_symlink() and not os.path.exists(entry.path)
+
+
+# Git's excludes: ignore files, compiled.
+
+
+class _Rules(NamedTuple):
+    """One ignore file, compiled: per kind of path (file, folder), runs of lines of one sign, the last run first,
+    each run a single regular expression. The first run that matches decides, as git's last matching line does."""
+
+    for_files: tuple[tuple[bool, re.Pattern[str]], ...]
+    for_folders: tuple[tuple[bool, re.Pattern[str]], ...]
+
+    def verdict(self, relative: str, is_dir: bool) -> bool | None:
+        """True: ignored, False: re-included (``!``), None: no line matches."""
+        for ignores, regex in self.for_folders if is_dir else self.for_files:
+            if regex.match(relative):
+                return ignores
+        return None
+
+
+class _Line(NamedTuple):
+    regex: str
+    ignores: bool
+    folders_only: bool
+
+
+def _compile_rules(text: str) -> _Rules | None:
+    """An ignore file's lines compiled, or None when none can match."""
+    lines = [line for line in map(_parse_line, text.removeprefix("\ufeff").split("\n")) if line is not None]
+    if not lines:
+        return None
+    return _Rules(_runs([line for line in lines if not line.folders_only]), _runs(lines))
+
+
+def _runs(lines: Sequence[_Line]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
+    runs: list[tuple[bool, list[str]]] = []
+    for line in lines:
+        if runs and runs[-1][0] == line.ignores:
+            runs[-1][1].append(line.regex)
+        else:
+            runs.append((line.ignores, [line.regex]))
+    return tuple((ignores, re.compile("(?:" + "|".join(regexes) + r")\Z")) for ignores, regexes in reversed(runs))
+
+
+_TRAILING_SPACES = re.compile(r"(?<!\\)((?:\\\\)*) +\Z")
+
+
+def _parse_line(line: str) -> _Line | None:
+    """One line of a gitignore file, as git reads it; None for blank lines, comments and lines that cannot match."""
+    line = _TRAILING_SPACES.sub(r"\1", line.removesuffix("\r"))
+    if not line or line.startswith("#"):
+        return None
+    ignores = not line.startswith("!")
+    if not ignores:
+        line = line[1:]
+    folders_only = line.endswith("/")
+    if folders_only:
+        line = line[:-1]
+    if not line:
+        return None
+    if "/" in line:  # anchored: matched against the path relative to the ignore file's folder
+        regex = _wildmatch(line.removeprefix("/"))
+    else:  # matched against the name, at any depth
+        regex = _wildmatch(line)
+        regex = None if regex is None else "(?:.*/)?" + regex
+    if regex is None:
+        return None
+    return _Line(f"(?:{regex})", ignores, folders_only)
+
+
+def _wildmatch(pattern: str) -> str | None:
+    """git's wildmatch pattern (with WM_PATHNAME: ``*`` stays within a folder, ``**/`` spans folders) as a
+    regular expression; None for a pattern git never matches."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "*":
+            end = len(pattern) - len(pattern[i:].lstrip("*"))
+            spans = end - i > 1 and (i == 0 or pattern[i - 1] == "/") and (end == len(pattern) or pattern[end] == "/")
+            if spans and end == len(pattern):
+                parts.append(".*")
+            elif spans:
+                parts.append("(?:.*/)?")
+                end += 1
+            else:
+                parts.append("[^/]*")
+            i = end
+        elif char == "?":
+            parts.append("[^/]")
+            i += 1
+        elif char == "[":
+            bracket = _bracket(pattern, i)
+            if bracket is None:
+                return None
+            regex, i = bracket
+            parts.append(regex)
+        elif char == "\\":
+            if i + 1 == len(pattern):
+                return None
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+        else:
+            parts.append(re.escape(char))
+            i += 1
+    return "".join(parts)
+
+
+_CHARACTER_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": re.escape(string.punctuation),
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9a-fA-F",
+}
+
+
+def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
+    """The bracket expression at ``pattern[start]`` (``[a-z]``, ``[!...]``, ``[[:digit:]]``) as a regular
+    expression that never matches ``/``, and the index after it; None when git would match nothing."""
+    i = start + 1
+    negated = i < len(pattern) and pattern[i] in "!^"
+    i += negated
+    items: list[str] = []
+    first = True
+    while i < len(pattern) and (pattern[i] != "]" or first):
+        first = False
+        if pattern.startswith("[:", i):
+            close = pattern.find(":]", i + 2)
+            if close < 0 or pattern[i + 2:close] not in _CHARACTER_CLASSES:
+                return None
+            items.append(_CHARACTER_CLASSES[pattern[i + 2:close]])
+            i = close + 2
+            continue
+        char, i = _bracket_char(pattern, i)
+        if char is None:
+            return None
+        if pattern.startswith("-", i) and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            last, i = _bracket_char(pattern, i + 1)
+            if last is None or last < char:
+                return None
+            items.append(f"{re.escape(char)}-{re.escape(last)}")
+        else:
+            items.append(re.escape(char))
+    if i >= len(pattern):
+        return None
+    body = "".join(items)
+    return ("[^/" + body + "]" if negated else "(?!/)[" + body + "]"), i + 1
+
+
+def _bracket_char(pattern: str, i: int) -> tuple[str | None, int]:
+    if pattern[i] == "\\":
+        return (pattern[i + 1], i + 2) if i + 1 < len(pattern) else (None, i + 1)
+    return pattern[i], i + 1
+
+
+# Git's excludes: which ignore files apply where.
+
+
+class _Level(NamedTuple):
+    """An ignore file in force, and the path from its folder to the folder being walked (``""`` or ``a/b/``)."""
+
+    rules: _Rules
+    prefix: str
+
+
+# The ignore files in force in a folder, the deepest first: the first that has a matching line decides.
+_Levels = tuple[_Level, ...]
+
+
+class _Start(NamedTuple):
+    """Where a walk starts: inside an ignored folder (nothing to yield), or the excludes the folder inherits."""
+
+    ignored: bool
+    inherited: Optional[_Levels]
+
+
+def _git_ignores(levels: _Levels, name: str, is_dir: bool) -> bool:
+    for level in levels:
+        verdict = level.rules.verdict(level.prefix + name, is_dir)
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def _descend(levels: _Levels, name: str) -> _Levels:
+    return tuple(_Level(level.rules, f"{level.prefix}{name}/") for level in levels)
+
+
+class _GitExcludes:
+    """The ignore files of the repositories walked, each read and compiled once."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, _Rules | None] = {}
+
+    def start(self, folder: str) -> _Start:
+        """The excludes ``folder`` (a real path) inherits from the folders above it in its repository, checking
+        on the way down from the repository's root that none of them, nor ``folder``, is ignored."""
+        root = _work_tree_root(folder)
+        if root is None or root == folder:
+            return _Start(False, None)
+        levels = self._with_ignore_file(self._repository_levels(root), root)
+        names = os.path.relpath(folder, root).split("/")
+        current = root
+        for depth, name in enumerate(names):
+            if _git_ignores(levels, name, is_dir=True):
+                return _Start(True, None)
+            levels = _descend(levels, name)
+            current = _join(current, name)
+            if depth < len(names) - 1:
+                levels = self._with_ignore_file(levels, current)
+        return _Start(False, levels)
+
+    def levels_in(self, folder: _Folder, names: Sequence[str]) -> _Levels | None:
+        """The excludes in force in a folder being walked, which lists ``names``: a repository of its own
+        starts afresh; its ``.gitignore`` comes first."""
+        if ".git" in names:
+            levels: _Levels = self._repository_levels(folder.real)
+        elif folder.git is None:
+            return None
+        else:
+            levels = folder.git
+        return self._with_ignore_file(levels, folder.real) if ".gitignore" in names else levels
+
+    def _with_ignore_file(self, levels: _Levels, folder: str) -> _Levels:
+        rules = self._rules(os.path.join(folder, ".gitignore"))
+        return levels if rules is None else (_Level(rules, ""), *levels)
+
+    def _repository_levels(self, root: str) -> _Levels:
+        """The repository-wide excludes: ``info/exclude`` over the global excludes file."""
+        git_dir = _common_git_dir(root)
+        files = [os.path.join(git_dir, "info", "exclude"), _global_excludes_file(git_dir, root)]
+        return tuple(_Level(rules, "") for rules in map(self._rules, files) if rules is not None)
+
+    def _rules(self, path: str | None) -> _Rules | None:
+        if path is None:
+            return None
+        if path not in self._files:
+            try:
+                with open(path, encoding="utf-8", errors="surrogateescape") as file:
+                    self._files[path] = _compile_rules(file.read())
+            except OSError:  # missing, or not a file
+                self._files[path] = None
+        return self._files[path]
+
+
+def _work_tree_root(folder: str) -> str | None:
+    """The nearest folder at or above ``folder`` that has a ``.git``."""
+    current = folder
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _common_git_dir(root: str) -> str:
+    """The repository's git folder shared by its work trees: ``.git``, or where a ``.git`` file points."""
+    git = os.path.join(root, ".git")
+    if os.path.isfile(git):
+        try:
+            with open(git, encoding="utf-8", errors="surrogateescape") as file:
+                text = file.read().strip()
+        except OSError:
+            return git
+        if text.startswith("gitdir:"):
+            git = os.path.join(root, text[len("gitdir:"):].strip())
+            try:
+                with open(os.path.join(git, "commondir"), encoding="utf-8", errors="surrogateescape") as file:
+                    git = os.path.join(git, file.read().strip())
+            except OSError:
+                pass
+    return git
+
+
+# Git's excludes: the global excludes file, from git's configuration read without running git.
+
+
+def _global_excludes_file(git_dir: str, root: str) -> str | None:
+    """``core.excludesFile`` from the user's and the repository's configuration, else git's default."""
+    home = os.environ.get("HOME", "")
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    config_home = xdg or (os.path.join(home, ".config") if home else "")
+    if "GIT_CONFIG_GLOBAL" in os.environ:
+        configs = [os.environ["GIT_CONFIG_GLOBAL"]]
+    else:
+        configs = [os.path.join(config_home, "git", "config") if config_home else "", os.path.join(home, ".gitconfig")]
+    value = None
+    for config in [*configs, os.path.join(git_dir, "config")]:
+        found = _config_value(config, "core", "excludesfile") if config else None
+        value = value if found is None else found
+    if value is None:
+        return os.path.join(config_home, "git", "ignore") if config_home else None
+    if not value:
+        return None
+    return os.path.join(root, os.path.expanduser(value))
+
+
+_SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(\s+"(?:[^"\\]|\\.)*")?\s*\]')
+_KEY = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(=?)")
+_ESCAPES = {"n": "\n", "t": "\t", "b": "\b", "\\": "\\", '"': '"'}
+
+
+def _config_value(path: str, section: str, key: str) -> str | None:
+    """The last value of ``section.key`` in a git configuration file (``[include]`` not followed)."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as file:
+            lines = file.read().split("\n")
+    except OSError:
+        return None
+    value = None
+    current = ""
+    for line in lines:
+        header = _SECTION.match(line)
+        if header:
+            current = header.group(1).lower() if header.group(2) is None else ""
+            line = line[header.end():]
+        match = _KEY.match(line)
+        if match and current == section and match.group(1).lower() == key:
+            value = _config_string(line[match.end():]) if match.group(2) else ""
+    return value
+
+
+def _config_string(text: str) -> str:
+    """A configuration value: quotes removed, escapes read, comments and unquoted trailing spaces dropped."""
+    chars: list[str] = []
+    kept = 0  # length of chars without trailing unquoted spaces
+    quoted = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            quoted = not quoted
+            kept = len(chars)
+        elif char == "\\" and i + 1 < len(text):
+            i += 1
+            chars.append(_ESCAPES.get(text[i], text[i]))
+            kept = len(chars)
+        elif char in "#;" and not quoted:
+            break
+        else:
+            if chars or not char.isspace() or quoted:
+                chars.append(char)
+            if quoted or not char.isspace():
+                kept = len(chars)
+        i += 1
+    return "".join(chars[:kept])

@@ -9,15 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.config import BUFFER_STYLES
 from buffer_lint.engine import check_tree
-from buffer_lint.settings import Settings
+from buffer_lint.rules.selection import Selection
+from buffer_lint.settings import SettingError, Settings, options
+
+PREFIX = "buffer-lint-"
 
 
 class Plugin:
     name = "buffer-lint"
     version = __version__
     settings = Settings()
+    rules = Selection().rules  # flake8 selects by code itself
 
     def __init__(self, tree: ast.Module, lines: list[str]) -> None:
         self.tree = tree
@@ -25,39 +28,29 @@ class Plugin:
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
-        parser.add_option(
-            "--buffer-lint-module-bases",
-            default="",
-            parse_from_config=True,
-            comma_separated_list=True,
-            help="Dotted names of extra base classes that make a class an nn.Module.",
-        )
-
-        parser.add_option(
-            "--buffer-lint-persistent",
-            action="store_true",
-            parse_from_config=True,
-            help="Fix data: BUF001's buffers go in state_dict() (used by buffer-lint's --fix, not by flake8).",
-        )
-        parser.add_option(
-            "--buffer-lint-buffer-style",
-            default="register_buffer",
-            parse_from_config=True,
-            help="Fix data: 'register_buffer' (default) or 'nn.Buffer'.",
-        )
+        """``--buffer-lint-<key>`` for every setting that shapes findings or fixes."""
+        for option in options(Settings):
+            flag, help_text = f"--{PREFIX}{option.key}", option.help
+            if option.kind == "bool":
+                parser.add_option(flag, action="store_true", parse_from_config=True, help=help_text)
+            elif option.kind == "names":
+                parser.add_option(flag, default="", parse_from_config=True, comma_separated_list=True, help=help_text)
+            else:
+                parser.add_option(flag, parse_from_config=True, help=help_text)
 
     @classmethod
-    def parse_options(cls, options: argparse.Namespace) -> None:
-        style = options.buffer_lint_buffer_style
-        if style not in BUFFER_STYLES:
-            allowed = " or ".join(repr(s) for s in BUFFER_STYLES)
-            sys.exit(f"flake8: buffer-lint-buffer-style must be {allowed}, got {style!r}")
-        cls.settings = Settings(
-            module_bases=frozenset(options.buffer_lint_module_bases or ()),
-            persistent=bool(options.buffer_lint_persistent),
-            buffer_style=style,
-        )
+    def parse_options(cls, options_given: argparse.Namespace) -> None:
+        values = {}
+        for option in options(Settings):
+            value = getattr(options_given, f"{PREFIX}{option.key}".replace("-", "_"))
+            if option.kind == "choice" and value is not None:
+                try:
+                    option.validate(value)
+                except SettingError as error:
+                    sys.exit(f"flake8: {PREFIX}{option.key} {error}")
+            values[option.attribute] = value or None
+        cls.settings = Settings.from_values(values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        for finding in check_tree(self.tree, self.lines, self.settings):
+        for finding in check_tree(self.tree, self.lines, self.settings, self.rules):
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
-from buffer_lint.rules.base import Finding
+from buffer_lint.findings import Finding
 
 
 def without_noqa(findings: list[Finding], lines: Sequence[str]) -> list[Finding]:

@@ -11,8 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from buffer_lint.rules import RULES
-from buffer_lint.rules.docs import render_rule, rule_table
+from buffer_lint.report.docs import render_rule, rule_table
+from buffer_lint.rules.registry import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from buffer_lint import cache as cache_module
-from buffer_lint import cli
+from buffer_lint import cli, runner
 from tests.helpers import BIN
 
 MODEL = """\
@@ -44,13 +44,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the files actually analysed (cache misses)."""
     calls: list[int] = []
-    real = cli.check_source
+    real = runner.check_source
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "check_source", counting)
+    monkeypatch.setattr(runner, "check_source", counting)
     return calls
 
 
@@ -154,6 +154,7 @@ def test_fix_does_not_trust_a_cached_fixable_result(project: Path, checks: list[
     assert run_check(capsys) == (0, "") and len(checks) == 2  # no analysis: the cache holds the fixed files
 
 
+# Subprocesses by nature: six runs at once, each its own process, writing one cache folder.
 def test_concurrent_runs_never_corrupt_the_cache(project: Path) -> None:
     for index in range(30):
         (project / f"m{index}.py").write_text(MODEL)
@@ -174,6 +175,7 @@ def test_concurrent_runs_never_corrupt_the_cache(project: Path) -> None:
     assert not list((project / ".buffer_lint_cache").glob(".tmp-*"))
 
 
+# Subprocesses: -j2 starts a process pool, which is kept out of the test process.
 def test_parallel_output_is_identical_to_serial(project: Path) -> None:
     for index in range(40):
         (project / f"m{index:02}.py").write_text(MODEL if index % 3 else "x = (\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BAD, ROOT, locations, run
+from tests.helpers import BAD, ROOT, locations, run, run_cli
 
 CLEAN = "import torch\n\nx = torch.ones(3)\n"
 
@@ -20,11 +20,12 @@ def project(tmp_path: Path) -> Path:
 
 
 def check(project: Path, *args: str, stdin: bytes | None = None):
-    return run(["buffer-lint", "check", *args], cwd=project, stdin=stdin)
+    return run_cli(["check", *args], cwd=project, stdin=stdin)
 
 
 def test_reports_findings_sorted_with_summary_and_exit_1(project: Path) -> None:
-    result = check(project)
+    # The installed `buffer-lint` script for real, once: the entry point, and output as a process writes it.
+    result = run(["buffer-lint", "check"], cwd=project)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith("bad.py:8:9: BUF001 [*] tensor attribute 'mask' is not registered")
@@ -164,6 +165,7 @@ def test_explicit_file_is_checked_even_if_ignored(project: Path) -> None:
 
 
 def test_python_dash_m(project: Path) -> None:
+    # For real: `python -m buffer_lint` is a process start by definition.
     result = run(["python", "-m", "buffer_lint", "check", "bad.py"], cwd=project)
     assert result.returncode == 1 and "BUF001" in result.stdout
 
@@ -174,7 +176,7 @@ def test_paths_are_printed_relative_to_the_working_directory(project: Path) -> N
 
 
 def test_rule_command_prints_documentation() -> None:
-    result = run(["buffer-lint", "rule", "BUF001"], cwd=ROOT)
+    result = run_cli(["rule", "BUF001"], cwd=ROOT)
     assert result.returncode == 0
     for section in (
         "# unregistered-tensor (BUF001)",
@@ -185,5 +187,5 @@ def test_rule_command_prints_documentation() -> None:
         "## Fix safety",
     ):
         assert section in result.stdout
-    unknown = run(["buffer-lint", "rule", "BUF999"], cwd=ROOT)
+    unknown = run_cli(["rule", "BUF999"], cwd=ROOT)
     assert unknown.returncode == 2 and "unknown rule code 'BUF999'" in unknown.stderr

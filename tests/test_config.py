@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import locations, run
+from tests.helpers import locations, run, run_cli
 
 MODEL = """\
 import torch
@@ -42,7 +42,7 @@ def configure(project: Path, body: str) -> None:
 
 
 def codes(project: Path, *args: str, cwd: Path | None = None) -> set[str]:
-    result = run(["buffer-lint", "check", *args], cwd=cwd or project)
+    result = run_cli(["check", *args], cwd=cwd or project)
     assert result.returncode in (0, 1), result.stderr
     return {f"{loc.split(':')[0]}:{loc.rsplit(' ', 1)[1]}" for loc in locations(result.stdout)}
 
@@ -77,13 +77,13 @@ def test_each_key(project: Path, body: str, expected: set[str]) -> None:
 
 def test_module_bases_finds_the_layer(project: Path) -> None:
     configure(project, 'module-bases = ["mylib.Layer"]')
-    output = run(["buffer-lint", "check", "pkg"], cwd=project).stdout
+    output = run_cli(["check", "pkg"], cwd=project).stdout
     assert "pkg/model.py:16:9: BUF001" in output
 
 
 def test_persistent_and_buffer_style(project: Path) -> None:
     configure(project, 'persistent = true\nbuffer-style = "nn.Buffer"')
-    run(["buffer-lint", "check", "--fix", "--unsafe-fixes", "pkg"], cwd=project)
+    run_cli(["check", "--fix", "--unsafe-fixes", "pkg"], cwd=project)
     text = (project / "pkg" / "model.py").read_text()
     assert "self.mask = nn.Buffer(torch.ones(3))\n" in text
     assert "self.w = nn.Buffer(torch.ones(3))\n" in text
@@ -91,7 +91,7 @@ def test_persistent_and_buffer_style(project: Path) -> None:
 
 def test_persistent_makes_buf001_unsafe(project: Path) -> None:
     configure(project, "persistent = true")
-    result = run(["buffer-lint", "check", "pkg"], cwd=project)
+    result = run_cli(["check", "pkg"], cwd=project)
     assert "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option)." in result.stdout
 
 
@@ -117,9 +117,8 @@ def test_flags_override_the_configuration(project: Path, body: str, flags: list[
 
 def test_flag_overrides_persistent_and_style(project: Path) -> None:
     configure(project, 'buffer-style = "nn.Buffer"')
-    run(
+    run_cli(
         [
-            "buffer-lint",
             "check",
             "--fix",
             "--buffer-style",
@@ -155,7 +154,7 @@ def test_config_option_and_isolated(project: Path) -> None:
 
 def test_show_settings(project: Path) -> None:
     configure(project, 'select = ["BUF002"]\npersistent = true')
-    result = run(["buffer-lint", "check", "--show-settings"], cwd=project)
+    result = run_cli(["check", "--show-settings"], cwd=project)
     assert result.returncode == 0
     assert f"config = {project / 'pyproject.toml'}" in result.stdout
     assert "select = ['BUF002']" in result.stdout and "persistent = true" in result.stdout
@@ -168,7 +167,7 @@ def test_show_settings(project: Path) -> None:
         (
             'colour = "red"',
             "unknown key 'colour'; allowed: select, ignore, extend-select, exclude, extend-exclude, "
-            "module-bases, per-file-ignores, persistent, buffer-style",
+            "per-file-ignores, module-bases, persistent, buffer-style",
         ),
         ('select = "BUF001"', "key 'select' must be a list of strings, got 'BUF001'"),
         ("ignore = [1]", "key 'ignore' must be a list of strings, got [1]"),
@@ -199,7 +198,7 @@ def test_show_settings(project: Path) -> None:
 )
 def test_bad_values_give_one_line_and_exit_2(project: Path, body: str, message: str) -> None:
     configure(project, body)
-    result = run(["buffer-lint", "check"], cwd=project)
+    result = run_cli(["check"], cwd=project)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
@@ -209,18 +208,20 @@ def test_bad_values_give_one_line_and_exit_2(project: Path, body: str, message: 
 
 def test_invalid_toml(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.buffer-lint\nselect = \n")
-    result = run(["buffer-lint", "check"], cwd=project)
+    result = run_cli(["check"], cwd=project)
     assert result.returncode == 2 and result.stderr.startswith(
         f"buffer-lint: error: {project / 'pyproject.toml'}: invalid TOML"
     )
 
 
 def test_missing_config_file(project: Path) -> None:
-    result = run(["buffer-lint", "check", "--config", "nope.toml"], cwd=project)
+    result = run_cli(["check", "--config", "nope.toml"], cwd=project)
     assert result.returncode == 2
     assert result.stderr.strip() == "buffer-lint: error: nope.toml: cannot read: No such file or directory"
 
 
+# The two flake8 tests run the real flake8 (a subprocess): flake8 finds the plugin through its entry point and
+# reads setup.cfg itself, which is what they check.
 def test_flake8_settings_from_setup_cfg(project: Path) -> None:
     (project / "setup.cfg").write_text(
         "[flake8]\nselect = BUF\nbuffer-lint-module-bases = mylib.Layer\nper-file-ignores =\n    tests/*: BUF001\n"

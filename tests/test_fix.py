@@ -10,9 +10,9 @@ import pytest
 
 from buffer_lint.engine import check_source
 from buffer_lint.fix.apply import fix_source
-from buffer_lint.rules import RULES
+from buffer_lint.rules.registry import RULES
 from buffer_lint.settings import Settings
-from tests.helpers import BAD, FIXTURES, run
+from tests.helpers import BAD, FIXTURES, run, run_cli
 
 SAFE_FIXED = BAD.replace("self.mask = torch.ones(3)", 'self.register_buffer("mask", torch.ones(3), persistent=False)')
 ALL_FIXED = SAFE_FIXED.replace(
@@ -21,7 +21,7 @@ ALL_FIXED = SAFE_FIXED.replace(
 
 
 def fix(project: Path, *args: str, stdin: bytes | None = None):
-    return run(["buffer-lint", "check", *args], cwd=project, stdin=stdin)
+    return run_cli(["check", *args], cwd=project, stdin=stdin)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_unsafe_fixes(bad: Path) -> None:
 
 
 def test_fix_subcommand_is_check_fix(bad: Path) -> None:
-    run(["buffer-lint", "fix", "--unsafe-fixes"], cwd=bad.parent)
+    run_cli(["fix", "--unsafe-fixes"], cwd=bad.parent)
     assert bad.read_text() == ALL_FIXED
 
 
@@ -116,6 +116,7 @@ def test_files_without_fixes_are_not_rewritten(tmp_path: Path) -> None:
     assert {p: os.stat(p).st_mtime_ns for p in before} == before
 
 
+# A fresh interpreter (a subprocess): libcst is already in this one's sys.modules.
 def test_libcst_is_only_imported_for_files_with_fixes(tmp_path: Path) -> None:
     (tmp_path / "unfixable.py").write_bytes((FIXTURES / "buf001" / "unfixable.py").read_bytes())
     program = (
@@ -193,12 +194,12 @@ def test_a_file_libcst_cannot_parse_is_left_untouched(bad: Path, monkeypatch: py
 
 def test_write_failure_is_one_line(bad: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     from buffer_lint import cli
-    from buffer_lint.fix import write
+    from buffer_lint import writing
 
     def fail(path: Path, data: bytes) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(write, "write_atomically", fail)
+    monkeypatch.setattr(writing, "write_atomically", fail)
     monkeypatch.chdir(bad.parent)
     assert cli.main(["check", "--fix", "model.py"]) == 2
     assert (
@@ -238,6 +239,7 @@ def test_nn_buffer_style_adds_the_import(tmp_path: Path) -> None:
     )
 
 
+# libcst's own command line, for real (a subprocess), as a user runs the codemod.
 def test_libcst_codemod_command(tmp_path: Path) -> None:
     path = tmp_path / "model.py"
     path.write_text(BAD)
@@ -261,7 +263,7 @@ def test_libcst_codemod_command(tmp_path: Path) -> None:
 
 def test_buf001_fix_is_unsafe_in_a_transformers_model() -> None:
     source = (FIXTURES / "buf001" / "basic.py").read_bytes()
-    findings = check_source(source, Settings()).findings
+    findings = check_source(source, Settings(), RULES).findings
     by_line = {f.line: f for f in findings}
     transformers_line = next(n for n, line in enumerate(source.decode().splitlines(), 1) if "prefix_tokens" in line)
     assert by_line[transformers_line].fix.applicability == "unsafe"

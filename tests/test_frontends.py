@@ -1,14 +1,15 @@
-"""The flake8 plugin and the CLI are one engine: the real commands must agree."""
+"""The flake8 plugin and the CLI are one engine: they must agree. flake8 runs for real (a subprocess: it finds the
+plugin through its entry point); buffer-lint runs in this process (tests/test_cli.py runs the real command)."""
 
 from __future__ import annotations
 
-from tests.helpers import FIXTURES, ROOT, fixture_files, fixture_options, location_counts, locations, run
+from tests.helpers import FIXTURES, ROOT, fixture_files, fixture_options, location_counts, locations, run, run_cli
 
 
 def test_flake8_and_cli_report_the_same_locations_on_fixtures() -> None:
     plain = [str(p.relative_to(ROOT)) for p in fixture_files() if not fixture_options(p)]
     flake8 = run(["flake8", "--select", "BUF", *plain])
-    cli = run(["buffer-lint", "check", *plain])
+    cli = run_cli(["check", "-j1", *plain])  # -j1: no process pool forked from the test process
     assert flake8.returncode == cli.returncode == 1, flake8.stderr + cli.stderr
     assert location_counts(flake8.stdout) == location_counts(cli.stdout)
     summary = [line for line in cli.stdout.splitlines() if not line.startswith("fixtures/")]
@@ -19,7 +20,7 @@ def test_columns_count_characters_on_non_ascii_lines() -> None:
     path = "fixtures/columns/non_ascii.py"
     expected = {f"{path}:10:18: BUF001"}
     assert locations(run(["flake8", "--select", "BUF", path]).stdout) == expected
-    assert locations(run(["buffer-lint", "check", path]).stdout) == expected
+    assert locations(run_cli(["check", path]).stdout) == expected
 
 
 def test_flake8_module_bases_option() -> None:

@@ -47,6 +47,9 @@ def try_repo(repo: Path, hook: str) -> subprocess.CompletedProcess[str]:
     return run(["pre-commit", "try-repo", str(ROOT), hook, "--files", "model.py"], cwd=repo)
 
 
+# Slow (about 15 s with pre-commit's cache warm, over a minute cold): pre-commit builds a virtual environment with
+# this checkout installed. A real subprocess by nature: it is pre-commit running the hooks of .pre-commit-hooks.yaml.
+@pytest.mark.slow
 def test_check_fails_fix_rewrites_check_passes(repo: Path) -> None:
     check = try_repo(repo, "buffer-lint")
     assert check.returncode == 1, check.stdout + check.stderr

@@ -1,6 +1,7 @@
 """Proof by running: the fixed fixtures behave as the originals, with their tensors now buffers.
 
-For every fixture whose fix changes it, each changed class is built from the original and
+That each fix gives its ``.fixed.py`` byte for byte is tests/test_fixtures.py's (no torch needed).
+For every fixture with a ``.fixed.py``, each changed class is built from the original and
 from the fixed module under one seed, and:
 * forward gives the same output (input from the fixture's EXAMPLE_INPUTS, else torch.randn(4, 8));
 * every tensor that became a buffer holds the same value, and follows .to("meta") and .double(),
@@ -22,7 +23,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the runtime proof of fixes needs torch (pip install -e '.[test]')")
 nn = torch.nn
 
-from tests.helpers import FIXTURES, fixture_files  # noqa: E402
+from tests.helpers import FIXTURES, fixed_pairs  # noqa: E402
 
 # Framework base classes the fixtures import, stood in by plain modules.
 STUB_BASES = {
@@ -49,10 +50,6 @@ def stub_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
         for cls in classes:
             setattr(module, cls, type(cls, (_StubBase,), {}))
         monkeypatch.setitem(sys.modules, name, module)
-
-
-def fixed_pairs() -> list[tuple[Path, Path]]:
-    return [(p, p.with_suffix(".fixed.py")) for p in fixture_files() if p.with_suffix(".fixed.py").exists()]
 
 
 def import_fixture(path: Path, name: str) -> types.ModuleType:
@@ -137,24 +134,3 @@ def _assert_buffers_follow_the_module(name: str, old_cls: type, new_cls: type, p
         value = getattr(doubled, buffer)
         if value.is_floating_point():
             assert value.dtype == torch.float64, f"{name}.{buffer} did not follow .double()"
-
-
-def test_fixture_fixes_are_byte_exact_and_idempotent() -> None:
-    from buffer_lint.cli import build_parser, settings_from_args
-    from buffer_lint.fix.apply import fix_source
-    from tests.helpers import fixture_options
-
-    for path in fixture_files():
-        args = build_parser().parse_args(["check", *fixture_options(path), str(path)])
-        settings = settings_from_args(args)
-        from buffer_lint.rules import RULES
-
-        outcome = fix_source(path.read_bytes(), settings, RULES, unsafe=True)
-        expected = path.with_suffix(".fixed.py")
-        if outcome.source == path.read_bytes():
-            assert not expected.exists(), f"{expected.name} exists but the fix changes nothing"
-            continue
-        assert expected.exists(), f"{path}: fixed, but no {expected.name}"
-        assert outcome.source == expected.read_bytes(), f"{path}: fixed output differs from {expected.name}"
-        again = fix_source(outcome.source, settings, RULES, unsafe=True)
-        assert again.source == outcome.source and again.fixed == [], f"{path}: a second fix changed something"

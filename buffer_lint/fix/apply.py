@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from buffer_lint.engine import check_parsed, check_source
 from buffer_lint.fix.write import encode_like
-from buffer_lint.rules.base import Finding, Rule
+from buffer_lint.findings import Finding
+from buffer_lint.rules.base import Rule
 from buffer_lint.settings import Settings
 
 # A fix can enable another (an assignment dropped by BUF004 may leave a BUF001 to fix).
@@ -29,13 +30,9 @@ class FixOutcome:
         return [f for f in self.original or self.remaining if f not in self.fixed]
 
 
-def is_applicable(finding: Finding, unsafe: bool) -> bool:
-    return finding.fix is not None and (unsafe or finding.fix.applicability == "safe")
-
-
 def fix_source(source: bytes, settings: Settings, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
     checked = check_source(source, settings, rules)
-    if checked.text is None or not any(is_applicable(f, unsafe) for f in checked.findings):
+    if checked.text is None or not any(f.is_fixable(unsafe) for f in checked.findings):
         return FixOutcome(source, [], checked.findings)
     try:
         text, fixed, remaining = fix_checked_text(checked.text, checked.findings, settings, rules, unsafe)
@@ -56,7 +53,7 @@ def fix_checked_text(
 
     fixed: list[Finding] = []
     for _ in range(MAX_PASSES):
-        chosen = _non_overlapping(f for f in findings if is_applicable(f, unsafe))
+        chosen = _non_overlapping(f for f in findings if f.is_fixable(unsafe))
         if not chosen:
             break
         try:

@@ -6,14 +6,15 @@ python -m libcst.tool codemod buffer_lint.fix.codemod.FixBuffers [--unsafe-fixes
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from buffer_lint.engine import check_text
 from buffer_lint.fix.apply import FixError, fix_checked_text
-from buffer_lint.rules import RULES
-from buffer_lint.settings import Settings
+from buffer_lint.rules.selection import Selection
+from buffer_lint.settings import Settings, options
 
 
 class FixBuffers(CodemodCommand):
@@ -22,26 +23,26 @@ class FixBuffers(CodemodCommand):
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
-        arg_parser.add_argument("--persistent", action="store_true", help="BUF001's buffers go in state_dict()")
-        arg_parser.add_argument("--buffer-style", choices=("register_buffer", "nn.Buffer"), default="register_buffer")
+        for option in options(Settings):
+            flag = f"--{option.key}"
+            if option.kind == "bool":
+                arg_parser.add_argument(flag, action="store_true", default=None, help=option.help)
+            elif option.kind == "choice":
+                arg_parser.add_argument(flag, choices=option.choices, help=option.help)
+            else:
+                arg_parser.add_argument(flag, action="append", metavar=option.metavar, help=option.help)
 
-    def __init__(
-        self,
-        context: CodemodContext,
-        unsafe_fixes: bool = False,
-        persistent: bool = False,
-        buffer_style: str = "register_buffer",
-    ) -> None:
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False, **settings: Any) -> None:
         super().__init__(context)
         self.unsafe = unsafe_fixes
-        self.settings = Settings(persistent=persistent, buffer_style=buffer_style)  # type: ignore[arg-type]
+        self.settings = Settings.from_values(settings)
+        self.rules = Selection().rules
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         text = tree.code
+        findings = check_text(text, self.settings, self.rules)
         try:
-            fixed, applied, _ = fix_checked_text(
-                text, check_text(text, self.settings), self.settings, RULES, self.unsafe
-            )
+            fixed, applied, _ = fix_checked_text(text, findings, self.settings, self.rules, self.unsafe)
         except FixError as error:
             raise SkipFile(str(error)) from error
         if not applied:

@@ -10,34 +10,25 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import libcst as cst
 
-from buffer_lint.engine import line_starts, physical_lines
-from buffer_lint.rules.base import (
+from buffer_lint.findings import (
     AddImport,
     AppendDetach,
     DropAssignment,
     Edit,
     RemoveStatement,
     Span,
+    TextEdit,
     ToMethodCall,
     ToRegisterBuffer,
     WrapValue,
 )
+from buffer_lint.source import line_starts, physical_lines
 
 ParserSyntaxError = cst.ParserSyntaxError
 _EMPTY_MODULE = cst.Module(body=[])
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """Replace ``text[start:end]`` by ``content`` (offsets in characters)."""
-
-    start: int
-    end: int
-    content: str
 
 
 def fix_text(text: str, edits: Iterable[Edit]) -> str:

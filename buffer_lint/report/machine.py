@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.rules import RULES_BY_CODE
-from buffer_lint.rules.base import Finding, Rule
-from buffer_lint.rules.docs import render_rule
-
-# (path, findings, the file's text or None)
-FileResults = Sequence[tuple[str, Sequence[Finding], "str | None"]]
-EditsFor = Callable[[str, Finding], "list[dict[str, Any]]"]
-FILE_ERRORS = {
-    "E902": ("io-error", "The file could not be read or decoded."),
-    "E999": ("syntax-error", "The file does not parse, so it was not checked."),
-}
+from buffer_lint.findings import FILE_ERRORS, FileResult, Finding, LocatedEdit
+from buffer_lint.report.docs import render_rule
+from buffer_lint.rules.base import Rule
+from buffer_lint.rules.registry import RULES_BY_CODE
 
 
 def rule_url(code: str) -> str | None:
@@ -26,38 +20,50 @@ def rule_url(code: str) -> str | None:
     return f"docs/rules/{code}.md" if code in RULES_BY_CODE else None
 
 
-def to_json(results: FileResults, edits_for: EditsFor, fixable: Callable[[Finding], bool]) -> str:
+def to_json(results: Sequence[FileResult], unsafe: bool) -> str:
     """A list of diagnostics shaped like ruff's ``--output-format json``; columns 1-based."""
     items = []
-    for path, findings, text in results:
-        for f in findings:
-            rule = RULES_BY_CODE.get(f.code)
-            fix = None
-            if f.fix is not None and text is not None:
-                fix = {
-                    "applicability": f.fix.applicability,
-                    "message": rule.fix_title.strip("`") if rule else None,
-                    "edits": edits_for(text, f),
-                    "applied_with": "--fix" if fixable(f) else "--fix --unsafe-fixes",
-                }
+    for result in results:
+        edits = result.edits or [None] * len(result.findings)
+        for f, fix_edits in zip(result.findings, edits):
             items.append(
                 {
-                    "filename": path,
+                    "filename": result.path,
                     "code": f.code,
                     "message": f.message,
                     "location": {"row": f.line, "column": f.col + 1},
                     "end_location": {"row": f.end_line, "column": f.end_col + 1},
-                    "fix": fix,
+                    "fix": _json_fix(f, fix_edits, unsafe),
                     "url": rule_url(f.code),
                 }
             )
     return json.dumps(items, indent=2) + "\n"
 
 
-def to_github(results: FileResults) -> str:
+def _json_fix(finding: Finding, edits: tuple[LocatedEdit, ...] | None, unsafe: bool) -> dict[str, Any] | None:
+    if finding.fix is None or edits is None:
+        return None
+    rule = RULES_BY_CODE.get(finding.code)
+    return {
+        "applicability": finding.fix.applicability,
+        "message": rule.fix_title.strip("`") if rule else None,
+        "edits": [
+            {
+                "content": e.content,
+                "location": {"row": e.row, "column": e.column},
+                "end_location": {"row": e.end_row, "column": e.end_column},
+            }
+            for e in edits
+        ],
+        "applied_with": "--fix" if finding.is_fixable(unsafe) else "--fix --unsafe-fixes",
+    }
+
+
+def to_github(results: Sequence[FileResult]) -> str:
     lines = []
-    for path, findings, _ in results:
-        for f in findings:
+    for result in results:
+        path = result.path
+        for f in result.findings:
             properties = ",".join(
                 f"{key}={_escape_property(str(value))}"
                 for key, value in (
@@ -81,14 +87,14 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def to_sarif(results: FileResults, root: Path) -> str:
+def to_sarif(results: Sequence[FileResult], root: Path) -> str:
     """SARIF 2.1.0 for GitHub code scanning: relative URIs under %SRCROOT%, every rule described."""
-    codes = sorted({f.code for _, findings, _ in results for f in findings} | set(RULES_BY_CODE))
+    codes = sorted({f.code for result in results for f in result.findings} | set(RULES_BY_CODE))
     index = {code: i for i, code in enumerate(codes)}
     run = {
         "tool": {"driver": {"name": "buffer-lint", "version": __version__, "rules": [_sarif_rule(c) for c in codes]}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
-        "results": [_sarif_result(path, f, index[f.code], root) for path, findings, _ in results for f in findings],
+        "results": [_sarif_result(r.path, f, index[f.code], root) for r in results for f in r.findings],
     }
     log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2) + "\n"
@@ -97,7 +103,8 @@ def to_sarif(results: FileResults, root: Path) -> str:
 def _sarif_rule(code: str) -> dict[str, Any]:
     rule: Rule | None = RULES_BY_CODE.get(code)
     if rule is None:
-        name, text = FILE_ERRORS.get(code, (code.lower(), code))
+        error = FILE_ERRORS.get(code)
+        name, text = (error.name, error.description) if error else (code.lower(), code)
         return {
             "id": code,
             "name": name,
@@ -111,7 +118,9 @@ def _sarif_rule(code: str) -> dict[str, Any]:
         "id": code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": f"{rule.what_it_does} {rule.why_is_this_bad}"},
+        "fullDescription": {
+            "text": _one_paragraph(f"{rule.sections['What it does']} {rule.sections['Why is this bad?']}")
+        },
         "help": {"text": documentation, "markdown": documentation},
         "defaultConfiguration": {"level": "error"},
         "properties": {"fix": rule.fix_applicability or "none"},
@@ -139,3 +148,7 @@ def _sarif_result(path: str, finding: Finding, rule_index: int, root: Path) -> d
         "message": {"text": finding.message},
         "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
     }
+
+
+def _one_paragraph(markdown: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", markdown)

@@ -3,50 +3,46 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
-from buffer_lint.rules import RULES_BY_CODE
-from buffer_lint.rules.base import Finding
-
-FileFindings = tuple[str, Sequence[Finding]]
-IsFixable = Callable[[Finding], bool]
-FILE_ERROR_NAMES = {"E999": "syntax-error", "E902": "io-error"}
+from buffer_lint.findings import FILE_ERRORS, FileResult
+from buffer_lint.rules.registry import RULES_BY_CODE
 
 
-def write_findings(results: Sequence[FileFindings], out: TextIO, fixable: IsFixable) -> None:
-    for path, findings in results:
-        for f in findings:
-            marker = "[*] " if fixable(f) else ""
-            out.write(f"{path}:{f.line}:{f.col + 1}: {f.code} {marker}{f.message}\n")
+def write_findings(results: Sequence[FileResult], out: TextIO, unsafe: bool) -> None:
+    for result in results:
+        for f in result.findings:
+            marker = "[*] " if f.is_fixable(unsafe) else ""
+            out.write(f"{result.path}:{f.line}:{f.col + 1}: {f.code} {marker}{f.message}\n")
 
 
-def write_statistics(results: Sequence[FileFindings], out: TextIO, fixable: IsFixable) -> None:
-    findings = [f for _, found in results for f in found]
+def write_statistics(results: Sequence[FileResult], out: TextIO, unsafe: bool) -> None:
+    findings = [f for result in results for f in result.findings]
     counts = Counter(f.code for f in findings)
-    fixable_codes = {f.code for f in findings if fixable(f)}
+    fixable_codes = {f.code for f in findings if f.is_fixable(unsafe)}
     width = len(str(max(counts.values(), default=0)))
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         marker = "[*] " if code in fixable_codes else ""
         out.write(f"{count:>{width}}\t{code}\t{marker}{_rule_name(code)}\n")
 
 
-def write_fixes(fixed: Sequence[FileFindings], out: TextIO) -> None:
-    total = sum(len(found) for _, found in fixed)
+def write_fixes(results: Sequence[FileResult], out: TextIO) -> None:
+    total = sum(len(result.fixed) for result in results)
     if not total:
         return
     out.write(f"Fixed {_errors(total)}:\n")
-    for path, found in fixed:
-        out.write(f"- {path}:\n")
-        for code, count in sorted(Counter(f.code for f in found).items()):
+    for result in results:
+        if not result.fixed:
+            continue
+        out.write(f"- {result.path}:\n")
+        for code, count in sorted(Counter(f.code for f in result.fixed).items()):
             out.write(f"    {count} \u00d7 {code} ({_rule_name(code)})\n")
 
 
-def write_summary(
-    remaining: Sequence[FileFindings], fixed: Sequence[FileFindings], out: TextIO, fix: bool, diff: bool, unsafe: bool
-) -> None:
-    findings = [f for _, found in remaining for f in found]
-    fixed_count = sum(len(found) for _, found in fixed)
+def write_summary(results: Sequence[FileResult], out: TextIO, fix: bool, diff: bool, unsafe: bool) -> None:
+    findings = [f for result in results for f in result.findings]
+    fixed_count = sum(len(result.fixed) for result in results)
     hidden = 0 if unsafe else sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
     if diff:
         if fixed_count:
@@ -59,7 +55,7 @@ def write_summary(
         if hidden:
             out.write(f"{_hidden(hidden)} can be enabled with the `--unsafe-fixes` option.\n")
         return
-    fixable = sum(1 for f in findings if f.fix is not None and (unsafe or f.fix.applicability == "safe"))
+    fixable = sum(1 for f in findings if f.is_fixable(unsafe))
     option = "`--fix --unsafe-fixes`" if unsafe else "`--fix`"
     hint = f" ({_hidden(hidden)} can be enabled with the `--unsafe-fixes` option)" if hidden else ""
     if fixable:
@@ -70,7 +66,8 @@ def write_summary(
 
 def _rule_name(code: str) -> str:
     rule = RULES_BY_CODE.get(code)
-    return rule.name if rule else FILE_ERROR_NAMES.get(code, "")
+    error = FILE_ERRORS.get(code)
+    return rule.name if rule else error.name if error else ""
 
 
 def _errors(count: int) -> str:

@@ -1,4 +1,68 @@
-"""BUF001 unregistered-tensor."""
+"""tensor assigned to a module attribute without registering it as a buffer.
+
+## What it does
+Checks for tensors assigned to `self.<name>` in the `__init__` of an `nn.Module` subclass
+(or in a method `__init__` calls), where `<name>` is not a registered buffer or parameter.
+
+## Why is this bad?
+A plain tensor attribute is invisible to the module: it stays on the CPU after
+`model.cuda()` or `model.to(device)` ("Expected all tensors to be on the same device"),
+ignores `.half()`/`.double()`, and is not saved in `state_dict()`. A buffer follows the
+module everywhere.
+
+## Known problems
+Only `__init__` and the methods it calls are read. Tensors that come from calls the analysis
+cannot resolve (helpers in other files, functions of other libraries) are not reported: it
+prefers silence to a false alarm. Complex tensors (`torch.polar`, complex dtypes) are not
+reported: `.to(dtype)` would drop a registered complex buffer's imaginary part. Classes that
+define `_apply` move their own tensors and are skipped, and so are framework attributes that
+must stay plain (`example_input_array` on a LightningModule). A name that the class
+registers later is reported once, as BUF008, at the `register_buffer` call.
+
+## Example
+```python
+import torch
+from torch import nn
+
+
+class CausalMask(nn.Module):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.mask = torch.tril(torch.ones(size, size))
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+
+
+class CausalMask(nn.Module):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.register_buffer("mask", torch.tril(torch.ones(size, size)), persistent=False)
+```
+
+## Options
+- `persistent`: the new buffer goes in `state_dict()`
+- `buffer-style`: write `register_buffer(...)` (default) or `nn.Buffer(...)`
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Safe by default: `persistent=False` keeps `state_dict()` exactly as it was, and the tensor
+now follows `.to()`. Unsafe with `persistent = true` configured (it adds a `state_dict()`
+key, so old checkpoints fail strict loading), and in a transformers `PreTrainedModel`
+(transformers re-creates non-persistent buffers after `from_pretrained` and refills them only
+through the model's `_init_weights`).
+
+Sometimes there is no fix: when the name is assigned elsewhere in the class a value that is
+not a tensor or None, for chained or tuple targets, before `super().__init__()`, or when the
+name already exists on the class. Such findings are reported without one.
+
+## References
+- [`register_buffer`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
+- [`nn.Buffer`](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Buffer.html) (torch >= 2.5)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +70,8 @@ from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.modules import FRAMEWORK_PLAIN_ATTRIBUTES
-from buffer_lint.rules.base import Finding, Fix, Rule
+from buffer_lint.findings import Applicability, Fix, FixAvailability
+from buffer_lint.rules.base import Violation
 from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
 
@@ -16,7 +81,7 @@ MESSAGE = (
 )
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     if "_apply" in cls.class_attributes or not cls.initializes_module:
         return  # the class (or a same-file base) moves its own tensors; or it is no working module
     reported: set[str] = set()
@@ -27,9 +92,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         if assignment.assigned_before and name in reported:
             continue  # an update of a tensor already reported
         reported.add(name)
-        yield Finding.at(
-            assignment.site.statement, "BUF001", MESSAGE.format(name=name), _fix(cls, assignment, settings)
-        )
+        yield Violation(assignment.site.statement, MESSAGE.format(name=name), _fix(cls, assignment, settings))
 
 
 def _is_unregistered_tensor(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
@@ -52,53 +115,6 @@ def _fix(cls: ClassFacts, assignment: AttributeAssignment, settings: Settings) -
     return Fix("unsafe" if unsafe else "safe", edits)
 
 
-RULE = Rule(
-    code="BUF001",
-    name="unregistered-tensor",
-    summary="tensor assigned to a module attribute without registering it as a buffer",
-    what_it_does=(
-        "Checks for tensors assigned to `self.<name>` in the `__init__` of an `nn.Module` "
-        "subclass (or in a method `__init__` calls), where `<name>` is not a registered "
-        "buffer or parameter."
-    ),
-    why_is_this_bad=(
-        "A plain tensor attribute is invisible to the module: it stays on the CPU after "
-        '`model.cuda()` or `model.to(device)` ("Expected all tensors to be on the same '
-        'device"), ignores `.half()`/`.double()`, and is not saved in `state_dict()`. '
-        "A buffer follows the module everywhere."
-    ),
-    example="""\
-import torch
-from torch import nn
-
-
-class CausalMask(nn.Module):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.mask = torch.tril(torch.ones(size, size))
-""",
-    use_instead="""\
-import torch
-from torch import nn
-
-
-class CausalMask(nn.Module):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.register_buffer("mask", torch.tril(torch.ones(size, size)), persistent=False)
-""",
-    fix_safety=(
-        "Safe: `persistent=False` keeps `state_dict()` exactly as it was, and the tensor now "
-        "follows `.to()`. With `persistent = true` configured the fix is unsafe: it adds a "
-        "`state_dict()` key, so old checkpoints fail strict loading. No fix is offered when "
-        "the name is assigned elsewhere in the class a value that is not a tensor or None, "
-        "for chained or tuple targets, before `super().__init__()`, or when the name "
-        "already exists on the class. In a transformers `PreTrainedModel` the fix is unsafe: "
-        "transformers re-creates non-persistent buffers after `from_pretrained` and refills them "
-        "only through the model's `_init_weights`. Complex tensors (`torch.polar`, complex dtypes) "
-        "are not reported: `.to(dtype)` would drop a complex buffer's imaginary part."
-    ),
-    fix_title='`self.register_buffer("<name>", <expr>, persistent=False)`',
-    fix_applicability="safe",
-    check=check,
-)
+FIX_TITLE = '`self.register_buffer("<name>", <expr>, persistent=False)`'
+FIX_APPLICABILITY: Applicability | None = "safe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

@@ -1,4 +1,58 @@
-"""BUF002 frozen-parameter."""
+"""nn.Parameter created with requires_grad=False.
+
+## What it does
+Checks for `nn.Parameter(t, requires_grad=False)` (keyword or positional) assigned to
+`self.<name>` in an `nn.Module` subclass, when nothing in the class unfreezes it.
+
+## Why is this bad?
+A parameter that never trains is a constant disguised as a weight: it is returned by
+`parameters()`, so it reaches the optimizer's parameter groups, weight decay, gradient
+clipping, and DDP/FSDP's assumptions about trainable state. A buffer is saved and moved with
+the module just the same, and stays out of `parameters()`.
+
+## Known problems
+Not reported when the class unfreezes the parameter anywhere (a freeze/unfreeze schedule),
+when a base class already holds a parameter of that name (`register_buffer` would raise),
+in classes holding integer or float8 parameters (quantized storage that loaders read as
+parameters), or in classes defined inside a function (adapters handed to a library).
+
+## Example
+```python
+import torch
+from torch import nn
+
+
+class Normalize(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mean = nn.Parameter(torch.tensor([0.485, 0.456, 0.406]), requires_grad=False)
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+
+
+class Normalize(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]))
+```
+
+## Options
+- `buffer-style`: write `register_buffer(...)` (default) or `nn.Buffer(...)`
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Unsafe: `state_dict()` keys stay the same, but the tensor leaves `parameters()`, which
+changes optimizer parameter groups and what DDP/FSDP shard and synchronise. No fix when the
+name is used elsewhere in the class in a way a buffer could not follow (see BUF001).
+
+## References
+- [`nn.Parameter`](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Parameter.html)
+- [`register_buffer`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +60,8 @@ import ast
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, ValueKind
-from buffer_lint.rules.base import Edit, Finding, Fix, Rule
+from buffer_lint.findings import Applicability, Edit, Fix, FixAvailability
+from buffer_lint.rules.base import Violation
 from buffer_lint.rules.parameters import is_constant_parameter, requires_grad_argument, wrapped_tensor
 from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
@@ -18,13 +73,11 @@ MESSAGE = (
 )
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     for assignment in cls.assignments:
         if is_frozen_parameter(assignment) and is_constant_parameter(cls, assignment):
             statement = assignment.site.statement
-            yield Finding.at(
-                statement, "BUF002", MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment, settings)
-            )
+            yield Violation(statement, MESSAGE.format(name=assignment.name), parameter_fix(cls, assignment, settings))
 
 
 def is_frozen_parameter(assignment: AttributeAssignment) -> bool:
@@ -46,47 +99,6 @@ def parameter_fix(
     return Fix("unsafe", edits + extra_edits)
 
 
-RULE = Rule(
-    code="BUF002",
-    name="frozen-parameter",
-    summary="nn.Parameter created with requires_grad=False",
-    what_it_does=(
-        "Checks for `nn.Parameter(t, requires_grad=False)` (keyword or positional) assigned "
-        "to `self.<name>` in an `nn.Module` subclass, when nothing in the class unfreezes it."
-    ),
-    why_is_this_bad=(
-        "A parameter that never trains is a constant disguised as a weight: it is returned "
-        "by `parameters()`, so it reaches the optimizer's parameter groups, weight decay, "
-        "gradient clipping, and DDP/FSDP's assumptions about trainable state. A buffer is "
-        "saved and moved with the module just the same, and stays out of `parameters()`."
-    ),
-    example="""\
-import torch
-from torch import nn
-
-
-class Normalize(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.mean = nn.Parameter(torch.tensor([0.485, 0.456, 0.406]), requires_grad=False)
-""",
-    use_instead="""\
-import torch
-from torch import nn
-
-
-class Normalize(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]))
-""",
-    fix_safety=(
-        "Unsafe: `state_dict()` keys stay the same, but the tensor leaves `parameters()`, "
-        "which changes optimizer parameter groups and what DDP/FSDP shard and synchronise. "
-        "Not reported when the class unfreezes the parameter anywhere, or when a base class "
-        "already holds a parameter of that name."
-    ),
-    fix_title='`self.register_buffer("<name>", <t>)`',
-    fix_applicability="unsafe",
-    check=check,
-)
+FIX_TITLE = '`self.register_buffer("<name>", <t>)`'
+FIX_APPLICABILITY: Applicability | None = "unsafe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

@@ -1,11 +1,65 @@
-"""BUF003 parameter-frozen-after-creation."""
+"""nn.Parameter frozen in the same __init__ that creates it.
+
+## What it does
+Checks for `self.p = nn.Parameter(t)` followed, in the same `__init__` (or a method it
+calls), by `self.p.requires_grad = False` or `self.p.requires_grad_(False)`, when nothing in
+the class unfreezes it. Reported at the freezing statement.
+
+## Why is this bad?
+A parameter frozen as soon as it is created is a constant: it still sits in `parameters()`,
+reaching the optimizer, weight decay and DDP/FSDP, and readers take it for a weight. A
+buffer says what it is.
+
+## Known problems
+Not reported when the class unfreezes the parameter anywhere (a freeze/unfreeze schedule),
+nor in the cases BUF002 skips.
+
+## Example
+```python
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(4))
+        self.scale.requires_grad = False
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+
+
+class Scale(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(4))
+```
+
+## Options
+- `buffer-style`: write `register_buffer(...)` (default) or `nn.Buffer(...)`
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Unsafe, as for BUF002: `state_dict()` keys stay the same, but the tensor leaves
+`parameters()`. The fix also removes the freezing statement. No fix where BUF002 would offer
+none.
+
+## References
+- [`nn.Parameter`](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Parameter.html)
+- [`register_buffer`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, GradToggle, ValueKind
-from buffer_lint.rules.base import Finding, RemoveStatement, Rule, Span
+from buffer_lint.findings import Applicability, FixAvailability, RemoveStatement, Span
+from buffer_lint.rules.base import Violation
 from buffer_lint.rules.buf002_frozen_parameter import is_frozen_parameter, parameter_fix
 from buffer_lint.rules.parameters import is_constant_parameter
 from buffer_lint.settings import Settings
@@ -17,7 +71,7 @@ MESSAGE = (
 )
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     reported: set[str] = set()
     for toggle in cls.grad_toggles:
         creation = _created_parameter(cls, toggle)
@@ -28,7 +82,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
             RemoveStatement(Span.of(t.site.statement), t.site.alone_in_block) for t in _freezes_of(cls, creation)
         )
         fix = parameter_fix(cls, creation, settings, removals)
-        yield Finding.at(toggle.site.statement, "BUF003", MESSAGE.format(name=creation.name), fix)
+        yield Violation(toggle.site.statement, MESSAGE.format(name=creation.name), fix)
 
 
 def _created_parameter(cls: ClassFacts, toggle: GradToggle) -> AttributeAssignment | None:
@@ -49,47 +103,6 @@ def _freezes_of(cls: ClassFacts, creation: AttributeAssignment) -> Iterator[Grad
     return (t for t in cls.grad_toggles if t.name == creation.name and t.freezes and t.site.on_init_path)
 
 
-RULE = Rule(
-    code="BUF003",
-    name="parameter-frozen-after-creation",
-    summary="nn.Parameter frozen in the same __init__ that creates it",
-    what_it_does=(
-        "Checks for `self.p = nn.Parameter(t)` followed, in the same `__init__` (or a method it "
-        "calls), by `self.p.requires_grad = False` or `self.p.requires_grad_(False)`, when "
-        "nothing in the class unfreezes it. Reported at the freezing statement."
-    ),
-    why_is_this_bad=(
-        "A parameter frozen as soon as it is created is a constant: it still sits in "
-        "`parameters()`, reaching the optimizer, weight decay and DDP/FSDP, and readers "
-        "take it for a weight. A buffer says what it is."
-    ),
-    example="""\
-import torch
-from torch import nn
-
-
-class Scale(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(4))
-        self.scale.requires_grad = False
-""",
-    use_instead="""\
-import torch
-from torch import nn
-
-
-class Scale(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("scale", torch.ones(4))
-""",
-    fix_safety=(
-        "Unsafe, as for BUF002: `state_dict()` keys stay the same, but the tensor leaves "
-        "`parameters()`. The fix also removes the freezing statement. Not reported when the "
-        "class unfreezes the parameter anywhere (a freeze/unfreeze schedule)."
-    ),
-    fix_title="as BUF002, and the freezing statement is removed",
-    fix_applicability="unsafe",
-    check=check,
-)
+FIX_TITLE = "as BUF002, and the freezing statement is removed"
+FIX_APPLICABILITY: Applicability | None = "unsafe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

@@ -1,4 +1,54 @@
-"""BUF005 requires-grad-on-module."""
+"""requires_grad assigned on a module instead of calling requires_grad_().
+
+## What it does
+Checks for `<module>.requires_grad = False` (or `True`) where the target is a module: `self`
+in an `nn.Module` subclass, or an attribute the class assigns a submodule.
+
+## Why is this bad?
+`nn.Module` has no `requires_grad` attribute: the assignment creates a plain Python
+attribute and freezes nothing. The parameters keep training, the optimizer keeps updating
+them, and nothing says so. `requires_grad_()` sets the flag on every parameter of the
+module.
+
+## Known problems
+Not reported on tensors or parameters (`self.w.requires_grad = False` on a parameter is
+real), nor on `self` when the class reads `self.requires_grad` as its own flag.
+
+## Example
+```python
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        self.backbone.requires_grad = False
+```
+
+## Use instead
+```python
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 2)
+        self.backbone.requires_grad_(False)
+```
+
+## Options
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Unsafe: the module is now really frozen (or unfrozen), which changes what trains.
+
+## References
+- [`requires_grad_`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.requires_grad_)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +56,8 @@ import ast
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import ClassFacts, GradToggle, ValueKind
-from buffer_lint.rules.base import Finding, Fix, Rule, Span, ToMethodCall
+from buffer_lint.findings import Applicability, Fix, FixAvailability, Span, ToMethodCall
+from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
 
 MESSAGE = (
@@ -15,7 +66,7 @@ MESSAGE = (
 )
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     for toggle in cls.grad_toggles:
         target = _module_target(cls, toggle)
         if target is None or toggle.value is None:
@@ -23,9 +74,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
         statement = toggle.site.statement
         value = ast.unparse(toggle.value)
         message = MESSAGE.format(target=target, value=value, verb="train" if toggle.freezes else "keep their setting")
-        yield Finding.at(
-            statement, "BUF005", message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),))
-        )
+        yield Violation(statement, message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),)))
 
 
 def _module_target(cls: ClassFacts, toggle: GradToggle) -> str | None:
@@ -45,48 +94,6 @@ def _is_submodule(cls: ClassFacts, name: str) -> bool:
     return kinds == {ValueKind.MODULE} or kinds == {ValueKind.MODULE, ValueKind.NONE}
 
 
-RULE = Rule(
-    code="BUF005",
-    name="requires-grad-on-module",
-    summary="requires_grad assigned on a module instead of calling requires_grad_()",
-    what_it_does=(
-        "Checks for `<module>.requires_grad = False` (or `True`) where the target is a module: "
-        "`self` in an `nn.Module` subclass, or an attribute the class assigns a submodule."
-    ),
-    why_is_this_bad=(
-        "`nn.Module` has no `requires_grad` attribute: the assignment creates a plain Python "
-        "attribute and freezes nothing. The parameters keep training, the optimizer keeps "
-        "updating them, and nothing says so. `requires_grad_()` sets the flag on every "
-        "parameter of the module."
-    ),
-    example="""\
-from torch import nn
-
-
-class Classifier(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.backbone = nn.Linear(8, 8)
-        self.head = nn.Linear(8, 2)
-        self.backbone.requires_grad = False
-""",
-    use_instead="""\
-from torch import nn
-
-
-class Classifier(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.backbone = nn.Linear(8, 8)
-        self.head = nn.Linear(8, 2)
-        self.backbone.requires_grad_(False)
-""",
-    fix_safety=(
-        "Unsafe: the module is now really frozen (or unfrozen), which changes what trains. "
-        "Not reported on tensors or parameters (`self.w.requires_grad = False` on a parameter "
-        "is real), nor on `self` when the class reads `self.requires_grad` as its own flag."
-    ),
-    fix_title="`<module>.requires_grad_(<value>)`",
-    fix_applicability="unsafe",
-    check=check,
-)
+FIX_TITLE = "`<module>.requires_grad_(<value>)`"
+FIX_APPLICABILITY: Applicability | None = "unsafe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

@@ -1,4 +1,58 @@
-"""BUF006 unregistered-container."""
+"""list, tuple or dict of modules, parameters or tensors assigned to a module attribute.
+
+## What it does
+Checks for a list, tuple or dict (a display or a comprehension) whose elements are all
+modules, parameters or tensors, assigned to `self.<name>` in `__init__` (or a method it
+calls) of an `nn.Module` subclass.
+
+## Why is this bad?
+`nn.Module` registers only what is assigned directly: modules inside a plain list are
+invisible to `.to()`, `parameters()` (so the optimizer never trains them),
+`train()`/`eval()` and `state_dict()`. `nn.ModuleList`/`nn.ModuleDict` (and
+`nn.ParameterList`/`nn.ParameterDict`) register their elements.
+
+## Known problems
+Not reported when the class registers the elements one by one (`add_module`,
+`register_buffer` or `setattr` with computed names), when it stores a registered container
+under the same name elsewhere, or for complex tensor tables.
+
+## Example
+```python
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.layers = [nn.Linear(8, 8) for _ in range(depth)]
+```
+
+## Use instead
+```python
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, depth: int = 3) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(depth)])
+```
+
+## Options
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Unsafe: it adds `state_dict()` keys (old checkpoints fail strict loading) and
+`parameters()` entries, and the attribute is no longer a list or tuple. No fix for lists of
+tensors (register each, or stack them into one buffer), nor for dicts whose keys are not
+string literals.
+
+## References
+- [`nn.ModuleList`](https://pytorch.org/docs/stable/generated/torch.nn.ModuleList.html)
+- [`nn.ModuleDict`](https://pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html)
+- [`nn.ParameterList`](https://pytorch.org/docs/stable/generated/torch.nn.ParameterList.html)
+- [`nn.ParameterDict`](https://pytorch.org/docs/stable/generated/torch.nn.ParameterDict.html)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +60,8 @@ import ast
 from collections.abc import Iterator
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
-from buffer_lint.rules.base import Finding, Fix, Rule, Span, WrapValue
+from buffer_lint.findings import Applicability, Fix, FixAvailability, Span, WrapValue
+from buffer_lint.rules.base import Violation
 from buffer_lint.rules.registration import torch_nn_name
 from buffer_lint.settings import Settings
 
@@ -33,7 +88,7 @@ REGISTERED = {
 }
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     if "_apply" in cls.class_attributes or cls.registers_computed_names or not cls.initializes_module:
         return  # the class moves its own tensors, or registers the elements one by one
     for assignment in cls.assignments:
@@ -49,7 +104,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
             name=assignment.name,
             registered=registered,
         )
-        yield Finding.at(assignment.site.statement, "BUF006", message, _fix(cls, assignment, registered))
+        yield Violation(assignment.site.statement, message, _fix(cls, assignment, registered))
 
 
 def _rewrapped(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
@@ -71,47 +126,6 @@ def _string_keys(value: ast.Dict) -> bool:
     return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys)
 
 
-RULE = Rule(
-    code="BUF006",
-    name="unregistered-container",
-    summary="list, tuple or dict of modules, parameters or tensors assigned to a module attribute",
-    what_it_does=(
-        "Checks for a list, tuple or dict (a display or a comprehension) whose elements are all "
-        "modules, parameters or tensors, assigned to `self.<name>` in `__init__` (or a method it "
-        "calls) of an `nn.Module` subclass."
-    ),
-    why_is_this_bad=(
-        "`nn.Module` registers only what is assigned directly: modules inside a plain list are "
-        "invisible to `.to()`, `parameters()` (so the optimizer never trains them), `train()`/"
-        "`eval()` and `state_dict()`. `nn.ModuleList`/`nn.ModuleDict` (and `nn.ParameterList`/"
-        "`nn.ParameterDict`) register their elements."
-    ),
-    example="""\
-from torch import nn
-
-
-class MLP(nn.Module):
-    def __init__(self, depth: int = 3) -> None:
-        super().__init__()
-        self.layers = [nn.Linear(8, 8) for _ in range(depth)]
-""",
-    use_instead="""\
-from torch import nn
-
-
-class MLP(nn.Module):
-    def __init__(self, depth: int = 3) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(depth)])
-""",
-    fix_safety=(
-        "Unsafe: it adds `state_dict()` keys (old checkpoints fail strict loading) and "
-        "`parameters()` entries, and the attribute is no longer a list or tuple. No fix for "
-        "lists of tensors (register each, or stack them into one buffer), nor for dicts whose "
-        "keys are not string literals. Not reported when the class registers the elements one "
-        "by one (`add_module`, `register_buffer` or `setattr` with computed names)."
-    ),
-    fix_title="`nn.ModuleList`/`nn.ModuleDict`, `nn.ParameterList`/`nn.ParameterDict`",
-    fix_applicability="unsafe",
-    check=check,
-)
+FIX_TITLE = "`nn.ModuleList`/`nn.ModuleDict`, `nn.ParameterList`/`nn.ParameterDict`"
+FIX_APPLICABILITY: Applicability | None = "unsafe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

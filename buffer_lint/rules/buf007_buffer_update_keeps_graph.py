@@ -1,4 +1,67 @@
-"""BUF007 buffer-update-keeps-graph."""
+"""registered buffer updated, outside __init__, from a value that carries autograd history.
+
+## What it does
+Checks for a registered buffer assigned or updated outside `__init__` (`=`, `+=`, tuple
+unpacking, in-place methods such as `.add_()`) from a value computed from the method's
+inputs, the module's parameters or its submodules' calls, with no `.detach()` and not under
+`torch.no_grad()`/`torch.inference_mode()` (context manager or decorator).
+
+## Why is this bad?
+The buffer keeps a reference to the autograd graph that produced it. The next step builds on
+it: memory grows with every step, and the second `backward()` fails with "Trying to backward
+through the graph a second time". In-place updates such as `self.running.mul_(m).add_(x)`
+with an `x` that requires grad do the same.
+
+## Known problems
+History is traced through the method's own locals, the module's parameters and its
+submodules' calls; values that come from other objects are taken to carry none.
+
+## Example
+```python
+import torch
+from torch import nn
+
+
+class Accumulator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("total", torch.tensor(0.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.total += x.sum()
+        return x
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+
+
+class Accumulator(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("total", torch.tensor(0.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.total += x.sum().detach()
+        return x
+```
+
+## Options
+- `module-bases`: more base classes that make a class an `nn.Module`
+
+## Fix safety
+Unsafe: gradients no longer flow through the buffer's new value (which is the point, but
+code that relied on it changes). The fix appends `.detach()` to a single right-hand side;
+tuple targets (`out, self.hidden = self.rnn(x, self.hidden)`) and in-place updates get no
+fix.
+
+## References
+- Locally disabling gradient computation:
+  <https://pytorch.org/docs/stable/notes/autograd.html#locally-disabling-gradient-computation>
+- [`register_buffer`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +69,8 @@ from collections.abc import Iterator
 
 from buffer_lint.analysis.autograd import GraphTracer
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape
-from buffer_lint.rules.base import AppendDetach, Finding, Fix, Rule, Span
+from buffer_lint.findings import AppendDetach, Applicability, Fix, FixAvailability, Span
+from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
 
 MESSAGE = (
@@ -18,7 +82,7 @@ DETACH = "append .detach() to the new value, or update it under torch.no_grad()"
 NO_GRAD = "update it under torch.no_grad(), or detach what it is updated with"
 
 
-def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
+def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     buffers = {name for name, kind in cls.registered_names.items() if kind == "buffer"}
     if not buffers:
         return
@@ -29,14 +93,12 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Finding]:
             value = assignment.value if assignment.shape is not TargetShape.TUPLE else _whole_value(assignment)
             if tracer.carries_history(value, site.method):
                 remedy = DETACH if _fixable(assignment) else NO_GRAD
-                yield Finding.at(
-                    site.statement, "BUF007", MESSAGE.format(name=assignment.name, remedy=remedy), _fix(assignment)
-                )
+                yield Violation(site.statement, MESSAGE.format(name=assignment.name, remedy=remedy), _fix(assignment))
     for update in cls.inplace_updates:
         site = update.site
         if update.name in buffers and not site.on_init_path and not site.under_no_grad:
             if any(tracer.carries_history(argument, site.method) for argument in update.arguments):
-                yield Finding.at(site.statement, "BUF007", MESSAGE.format(name=update.name, remedy=NO_GRAD))
+                yield Violation(site.statement, MESSAGE.format(name=update.name, remedy=NO_GRAD))
 
 
 def _whole_value(assignment: AttributeAssignment):  # noqa: ANN202 - ast.expr | None
@@ -53,57 +115,6 @@ def _fix(assignment: AttributeAssignment) -> Fix | None:
     return Fix("unsafe", (AppendDetach(Span.of(assignment.site.statement)),))
 
 
-RULE = Rule(
-    code="BUF007",
-    name="buffer-update-keeps-graph",
-    summary="registered buffer updated, outside __init__, from a value that carries autograd history",
-    what_it_does=(
-        "Checks for a registered buffer assigned or updated outside `__init__` (`=`, `+=`, tuple "
-        "unpacking, in-place methods such as `.add_()`) from a value computed from the method's "
-        "inputs, the module's parameters or its submodules' calls, with no `.detach()` and not "
-        "under `torch.no_grad()`/`torch.inference_mode()` (context manager or decorator)."
-    ),
-    why_is_this_bad=(
-        "The buffer keeps a reference to the autograd graph that produced it. The next step "
-        "builds on it: memory grows with every step, and the second `backward()` fails with "
-        '"Trying to backward through the graph a second time". In-place updates such as '
-        "`self.running.mul_(m).add_(x)` with an `x` that requires grad do the same."
-    ),
-    example="""\
-import torch
-from torch import nn
-
-
-class Accumulator(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("total", torch.tensor(0.0))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.total += x.sum()
-        return x
-""",
-    use_instead="""\
-import torch
-from torch import nn
-
-
-class Accumulator(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("total", torch.tensor(0.0))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.total += x.sum().detach()
-        return x
-""",
-    fix_safety=(
-        "Unsafe: gradients no longer flow through the buffer's new value (which is the point, "
-        "but code that relied on it changes). The fix appends `.detach()` to a single right-hand "
-        "side; tuple targets (`out, self.hidden = self.rnn(x, self.hidden)`) and in-place updates "
-        "get no fix."
-    ),
-    fix_title="append `.detach()` to the new value",
-    fix_applicability="unsafe",
-    check=check,
-)
+FIX_TITLE = "append `.detach()` to the new value"
+FIX_APPLICABILITY: Applicability | None = "unsafe"
+FIX_AVAILABILITY: FixAvailability = "sometimes"

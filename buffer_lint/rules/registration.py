@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.torch_api import MODULE_ATTRIBUTES
-from buffer_lint.rules.base import AddImport, Edit, Span, ToRegisterBuffer
+from buffer_lint.findings import AddImport, Edit, Span, ToRegisterBuffer
 from buffer_lint.settings import Settings
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from buffer_lint.rules import RULES
+from buffer_lint.findings import FILE_ERRORS
 from buffer_lint.rules.base import Rule
+from buffer_lint.rules.registry import RULES, RULES_BY_CODE
 
 DEFAULT_SELECT = ("BUF",)
-# Problems with a file itself are always reported, whatever is selected.
-FILE_ERROR_CODES = ("E902", "E999")
 
 
 class SelectorError(ValueError):
@@ -33,14 +33,23 @@ class Selection:
                 validate_selector(selector, option)
 
     def enables(self, code: str) -> bool:
-        if code in FILE_ERROR_CODES:
-            return True
+        if code in FILE_ERRORS:
+            return True  # problems with a file itself are always reported
         on = _longest_match(code, (*self.select, *self.extend_select))
         off = _longest_match(code, self.ignore)
         return on > off
 
+    @cached_property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for rule in RULES if self.enables(rule.code))
+
+    def rules_without(self, ignored: tuple[str, ...]) -> tuple[Rule, ...]:
+        """The selected rules, less those whose code starts with one of ``ignored``."""
+        return tuple(rule for rule in self.rules if not rule.code.startswith(ignored))
+
+
+def rule_for(code: str) -> Rule | None:
+    return RULES_BY_CODE.get(code)
 
 
 def validate_selector(selector: str, option: str) -> None:

@@ -1,0 +1,41 @@
+"""Source text as Python reads it: decoding, physical lines, and byte to character columns.
+
+A leaf, shared by the analysis, the fixer, the reporters and the flake8 plugin.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from collections.abc import Sequence
+
+
+def decode_source(source: bytes) -> str:
+    """Decode as Python does: BOM, then a PEP 263 coding cookie, else UTF-8.
+
+    Raises SyntaxError, UnicodeDecodeError or LookupError for bytes Python would refuse.
+    """
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    text = source.decode(encoding)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines as Python's tokenizer counts them: split at \\n, \\r\\n and \\r only (not at \\f or \\u2028)."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def line_starts(text: str) -> list[int]:
+    """The character offset where each physical line begins, and the text's length last."""
+    starts = [0]
+    for line in physical_lines(text):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def char_column(lines: Sequence[str], line: int, byte_col: int) -> int:
+    """``ast``'s UTF-8 byte column on ``line`` (1-based) as a character column."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_col
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
