@@ -11,16 +11,18 @@ from typing import Any
 
 from buffer_lint import __version__
 from buffer_lint.cache import CACHE_DIR_NAME
-from buffer_lint.config import ConfigError, Configuration, FileConfig, find_pyproject, load_config, resolve
+from buffer_lint.config import ConfigError, Configuration, file_config, resolve
 from buffer_lint.findings import FileResult
+from buffer_lint.report import machine_output
 from buffer_lint.report import text as text_report
-from buffer_lint.rules.selection import SelectorError, split_codes
+from buffer_lint.rules.selection import SelectorError
 from buffer_lint.runner import Job, run_paths, run_source
-from buffer_lint.settings import ALL_OPTIONS, Option
+from buffer_lint.settings import ALL_OPTIONS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
 GROUPS = ("rule selection", "files", "fixing", "analysis", "configuration", "speed", "output")
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SWITCH: dict[str, Any] = {"action": "store_true"}
+PATH: dict[str, Any] = {"metavar": "PATH"}
+# The flags that are not settings: group, flag, argparse keywords, help.
+FLAGS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
+    ("files", "--force-exclude", SWITCH, "apply excludes to files named on the command line too (pre-commit)"),
+    (
+        "files",
+        "--no-respect-gitignore",
+        {"action": "store_false", "dest": "respect_gitignore"},
+        "check files .gitignore lists",
+    ),
+    ("files", "--stdin-filename", PATH, "the name to report for source read from stdin"),
+    ("fixing", "--fix", SWITCH, "apply safe fixes"),
+    ("fixing", "--unsafe-fixes", SWITCH, "also apply (with --fix) or show unsafe fixes"),
+    ("fixing", "--diff", SWITCH, "print the fixes as a unified diff, write nothing; exit 1 if there is one"),
+    ("fixing", "--show-fixes", SWITCH, "list what was fixed"),
+    ("configuration", "--config", PATH, "read settings from this file instead of the nearest pyproject.toml"),
+    ("configuration", "--isolated", SWITCH, "ignore configuration files"),
+    ("configuration", "--show-settings", SWITCH, "print the resolved settings and exit"),
+    ("speed", "--no-cache", SWITCH, "neither read nor write the result cache"),
+    (
+        "speed",
+        "--cache-dir",
+        PATH,
+        f"where the result cache lives (default: {CACHE_DIR_NAME} beside the config, or here)",
+    ),
+    ("output", "--output-format", {"choices": FORMATS, "default": "text"}, "text, json, github or sarif (2.1.0)"),
+    ("output", "--exit-zero", SWITCH, "exit 0 even when problems are found"),
+    ("output", "--statistics", SWITCH, "print the number of findings per code instead of each finding"),
+)
+
+
 def _check_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument(
@@ -46,82 +80,15 @@ def _check_options() -> argparse.ArgumentParser:
     groups = {name: options.add_argument_group(name) for name in GROUPS}
     for option in ALL_OPTIONS:
         if option.has_flag:
-            _add_flag(groups[option.group], option)
-    files, fixing, configuration = groups["files"], groups["fixing"], groups["configuration"]
-    files.add_argument(
-        "--force-exclude",
-        action="store_true",
-        help="apply excludes to files named on the command line too (for pre-commit)",
+            option.add_flag(groups[option.group])
+    for group, flag, keywords, help_text in FLAGS:
+        groups[group].add_argument(flag, **keywords, help=help_text)
+    jobs_help = "processes to check files with (default: the number of CPUs; 1 checks in this process)"
+    groups["speed"].add_argument(
+        "-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help=jobs_help
     )
-    files.add_argument(
-        "--no-respect-gitignore", dest="respect_gitignore", action="store_false", help="check files .gitignore lists"
-    )
-    files.add_argument("--stdin-filename", metavar="PATH", help="the name to report for source read from stdin")
-    fixing.add_argument("--fix", action="store_true", help="apply safe fixes")
-    fixing.add_argument("--unsafe-fixes", action="store_true", help="also apply (with --fix) or show unsafe fixes")
-    fixing.add_argument(
-        "--diff", action="store_true", help="print the fixes as a unified diff, write nothing; exit 1 if there is one"
-    )
-    fixing.add_argument("--show-fixes", action="store_true", help="list what was fixed")
-    configuration.add_argument(
-        "--config", metavar="PATH", help="read settings from this file instead of the nearest pyproject.toml"
-    )
-    configuration.add_argument("--isolated", action="store_true", help="ignore configuration files")
-    configuration.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
-    speed = groups["speed"]
-    speed.add_argument(
-        "-j",
-        "--jobs",
-        type=_positive_int,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="processes to check files with (default: the number of CPUs; 1 checks in this process)",
-    )
-    speed.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
-    speed.add_argument(
-        "--cache-dir",
-        metavar="PATH",
-        help=f"where the result cache lives (default: {CACHE_DIR_NAME} "
-        "beside the configuration file, else in the working directory)",
-    )
-    output = groups["output"]
-    output.add_argument(
-        "--output-format",
-        choices=("text", "json", "github", "sarif"),
-        default="text",
-        help="text (default), json (like ruff's), github (Actions annotations) or sarif (2.1.0)",
-    )
-    output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
-    output.add_argument(
-        "--statistics", action="store_true", help="print the number of findings per code instead of each finding"
-    )
-    output.add_argument("-q", "--quiet", action="store_true", help="print findings, nothing else")
+    groups["output"].add_argument("-q", "--quiet", action="store_true", help="print findings, nothing else")
     return options
-
-
-def _add_flag(group: Any, option: Option) -> None:
-    flag, help_text = f"--{option.key}", option.help
-    if option.kind == "bool":
-        group.add_argument(flag, action="store_true", default=None, help=help_text)
-    elif option.kind == "choice":
-        group.add_argument(flag, choices=option.choices, help=help_text)
-    else:
-        group.add_argument(flag, action="append", metavar=option.metavar, help=help_text)
-
-
-def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
-    """Each option's flag value (None when not given), lists split at commas where the kind says so."""
-    values = {}
-    for option in ALL_OPTIONS:
-        value = getattr(args, option.attribute, None)
-        if value is not None and option.kind == "codes":
-            value = split_codes(value)
-        elif value is not None and option.kind == "names":
-            value = tuple(name.strip() for item in value for name in item.split(",") if name.strip())
-        elif value is not None and option.kind == "globs":
-            value = tuple(value)
-        values[option.attribute] = value
-    return values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,17 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def configuration_from_args(args: argparse.Namespace) -> Configuration:
-    return resolve(_flag_values(args), _file_config(args))
-
-
-def _file_config(args: argparse.Namespace) -> FileConfig:
-    if args.config:
-        return load_config(Path(args.config))
-    if args.isolated:
-        return FileConfig()
+    flags = {o.attribute: o.from_flag(getattr(args, o.attribute, None)) for o in ALL_OPTIONS}
     start = Path(args.stdin_filename or ".") if args.paths == [STDIN] else Path(args.paths[0])
-    found = find_pyproject(start if start.exists() else Path.cwd())
-    return load_config(found) if found else FileConfig()
+    return resolve(flags, file_config(args.config and Path(args.config), args.isolated, start))
 
 
 def _positive_int(text: str) -> int:
@@ -198,7 +157,7 @@ def _report(results: list[FileResult], args: argparse.Namespace, job: Job, out: 
         out.write("".join(r.diff for r in results))
     remaining = [r for r in results if r.findings]
     if args.output_format != "text":
-        out.write(_machine_output(args.output_format, remaining, job.unsafe))
+        out.write(machine_output(args.output_format, remaining, job.unsafe))
     elif args.statistics:
         text_report.write_statistics(remaining, out, job.unsafe)
     else:
@@ -213,16 +172,6 @@ def _report(results: list[FileResult], args: argparse.Namespace, job: Job, out: 
     if diff:
         return EXIT_FINDINGS if any(r.diff for r in results) else EXIT_CLEAN
     return EXIT_FINDINGS if remaining and not args.exit_zero else EXIT_CLEAN
-
-
-def _machine_output(output_format: str, results: list[FileResult], unsafe: bool) -> str:
-    from buffer_lint.report import machine
-
-    if output_format == "github":
-        return machine.to_github(results)
-    if output_format == "sarif":
-        return machine.to_sarif(results, Path.cwd())
-    return machine.to_json(results, unsafe)
 
 
 def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -44,6 +44,16 @@ class FileConfig:
         return self.values.get(attribute, default)
 
 
+def file_config(path: Path | None, isolated: bool, start: Path) -> FileConfig:
+    """The configuration a run reads: ``path`` if given, none if isolated, else the nearest pyproject.toml."""
+    if path:
+        return load_config(path)
+    if isolated:
+        return FileConfig()
+    found = find_pyproject(start if start.exists() else Path.cwd())
+    return load_config(found) if found else FileConfig()
+
+
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml with a [tool.buffer-lint] table, from ``start`` upwards."""
     directory = start if start.is_dir() else start.parent

@@ -9,7 +9,7 @@ and the cache fingerprint. ``Settings`` holds what shapes one file's findings an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +34,26 @@ class Option:
     @property
     def attribute(self) -> str:
         return self.key.replace("-", "_")
+
+    def add_flag(self, parser: Any, flag: str | None = None) -> None:
+        """Add this setting's command-line flag (``--<key>`` unless named) to an argparse parser or group."""
+        flag = flag or f"--{self.key}"
+        if self.kind == "bool":
+            parser.add_argument(flag, action="store_true", default=None, help=self.help)
+        elif self.kind == "choice":
+            parser.add_argument(flag, choices=self.choices, help=self.help)
+        else:
+            parser.add_argument(flag, action="append", metavar=self.metavar, help=self.help)
+
+    def from_flag(self, value: Any) -> Any:
+        """A flag's value as the setting holds it: repeated lists joined, codes and names split at commas."""
+        if value is None or self.kind in ("bool", "choice"):
+            return value
+        if self.kind == "codes":
+            return split_codes(value)
+        if self.kind == "names":
+            return tuple(name.strip() for item in value for name in item.split(",") if name.strip())
+        return tuple(value)
 
     def validate(self, value: Any) -> Any:
         """The value as the setting holds it; SettingError for a value of the wrong type."""
@@ -152,6 +172,16 @@ class RunOptions:
             has_flag=False,
         ),
     )
+
+
+def split_codes(values: Sequence[str]) -> tuple[str, ...]:
+    """``["BUF001,BUF002", "BUF3"]`` -> each code once, upper-cased, in order."""
+    codes: list[str] = []
+    for value in values:
+        for code in value.replace(" ", ",").split(","):
+            if code and code.upper() not in codes:
+                codes.append(code.strip().upper())
+    return tuple(codes)
 
 
 def options(holder: type[Any]) -> tuple[Option, ...]:

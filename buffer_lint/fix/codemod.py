@@ -24,18 +24,14 @@ class FixBuffers(CodemodCommand):
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
         for option in options(Settings):
-            flag = f"--{option.key}"
-            if option.kind == "bool":
-                arg_parser.add_argument(flag, action="store_true", default=None, help=option.help)
-            elif option.kind == "choice":
-                arg_parser.add_argument(flag, choices=option.choices, help=option.help)
-            else:
-                arg_parser.add_argument(flag, action="append", metavar=option.metavar, help=option.help)
+            option.add_flag(arg_parser)
 
     def __init__(self, context: CodemodContext, unsafe_fixes: bool = False, **settings: Any) -> None:
         super().__init__(context)
         self.unsafe = unsafe_fixes
-        self.settings = Settings.from_values(settings)
+        self.settings = Settings.from_values(
+            {o.attribute: o.from_flag(settings.get(o.attribute)) for o in options(Settings)}
+        )
         self.rules = Selection().rules
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:

@@ -1,1 +1,19 @@
-"""Ways to print findings."""
+"""Ways to print results: text (``text``), and machine-readable formats (``machine``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from buffer_lint.findings import FileResult
+
+
+def machine_output(output_format: str, results: Sequence[FileResult], unsafe: bool) -> str:
+    """The results as json, github or sarif (paths relative to the working directory)."""
+    from buffer_lint.report import machine
+
+    if output_format == "github":
+        return machine.to_github(results)
+    if output_format == "sarif":
+        return machine.to_sarif(results, Path.cwd())
+    return machine.to_json(results, unsafe)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,13 +62,3 @@ def _longest_match(code: str, selectors: Iterable[str]) -> int:
     """Length of the longest selector matching ``code``; -1 for none. ALL counts as length 0."""
     lengths = [0 if s == "ALL" else len(s) for s in selectors if s == "ALL" or code.startswith(s)]
     return max(lengths, default=-1)
-
-
-def split_codes(values: Sequence[str] | None) -> tuple[str, ...]:
-    """``["BUF001,BUF002", "BUF3"]`` -> each code once, upper-cased, in order."""
-    codes: list[str] = []
-    for value in values or ():
-        for code in value.replace(" ", ",").split(","):
-            if code and code.upper() not in codes:
-                codes.append(code.strip().upper())
-    return tuple(codes)
