@@ -15,6 +15,7 @@ from buffer_lint.config import ConfigError, Configuration, file_config, resolve
 from buffer_lint.findings import FileResult
 from buffer_lint.report import machine_output
 from buffer_lint.report import text as text_report
+from buffer_lint.report.progress import progress_for
 from buffer_lint.rules.selection import SelectorError
 from buffer_lint.runner import Job, run_paths, run_source
 from buffer_lint.settings import ALL_OPTIONS
@@ -131,6 +132,7 @@ def run_check(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         return _report([result], args, job, sys.stderr if mode == "fix" else sys.stdout)
     cache_dir = None if args.no_cache else _cache_dir(args, configuration)
+    progress = progress_for(sys.stderr, args.quiet)
     results = run_paths(
         args.paths,
         job,
@@ -138,7 +140,10 @@ def run_check(args: argparse.Namespace) -> int:
         cache_dir=cache_dir,
         respect_gitignore=args.respect_gitignore,
         force_exclude=args.force_exclude,
+        progress=progress,
     )
+    if progress:
+        progress.close()
     return _report(results, args, job, sys.stdout)
 
 
@@ -150,14 +155,16 @@ def _cache_dir(args: argparse.Namespace, configuration: Configuration) -> Path:
 
 def _report(results: list[FileResult], args: argparse.Namespace, job: Job, out: Any) -> int:
     for result in results:
-        if result.error:
-            print(f"buffer-lint: error: {result.path}: {result.error}", file=sys.stderr)
+        for kind, text in (("error", result.error), ("warning", result.warning)):
+            if text:
+                print(f"buffer-lint: {kind}: {result.path}: {text}", file=sys.stderr)
     diff = job.mode == "diff"
-    if diff:
-        out.write("".join(r.diff for r in results))
     remaining = [r for r in results if r.findings]
-    if args.output_format != "text":
-        out.write(machine_output(args.output_format, remaining, job.unsafe))
+    if diff:
+        out.write("".join(r.diff for r in results))  # only the diff: it goes to patch
+        text_report.write_findings(remaining, sys.stderr, job.unsafe)
+    elif args.output_format != "text":
+        out.write(machine_output(args.output_format, remaining, job.unsafe, statistics=args.statistics))
     elif args.statistics:
         text_report.write_statistics(remaining, out, job.unsafe)
     else:
@@ -165,7 +172,7 @@ def _report(results: list[FileResult], args: argparse.Namespace, job: Job, out: 
     if args.show_fixes and not diff:
         text_report.write_fixes(results, out)
     if not args.quiet and args.output_format == "text":
-        summary_out = sys.stderr if diff else out  # a diff stays clean for patch
+        summary_out = sys.stderr if diff else out
         text_report.write_summary(results, summary_out, job.fixes, diff, job.unsafe)
     if any(r.error for r in results):
         return EXIT_ERROR

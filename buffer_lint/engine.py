@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from buffer_lint.analysis.classes import analyze_module
+from buffer_lint.analysis.builder import analyze_file
 from buffer_lint.findings import Finding
 from buffer_lint.noqa import without_noqa
 from buffer_lint.rules.base import Rule
@@ -14,9 +18,29 @@ from buffer_lint.settings import Settings
 from buffer_lint.source import decode_source, physical_lines
 
 
+# Deep enough for any tree ``ast.parse`` builds (it refuses nesting beyond about 3,000 levels).
+RECURSION_LIMIT = 30_000
+
+
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    """Let the analysis (and libcst) recurse as deep as the trees ``ast.parse`` accepts."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
     """Findings for a parsed file, sorted by position, columns in characters."""
-    facts = analyze_module(tree, settings.module_bases)
+    with deep_recursion():
+        return _check_tree(tree, lines, settings, rules)
+
+
+def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
+    facts = analyze_file(tree, settings.module_bases)
     line_list = list(lines)
     findings = [
         Finding.at(violation.statement, rule.code, violation.message, violation.fix).in_characters(line_list)
@@ -69,3 +93,11 @@ def syntax_error_finding(error: SyntaxError | ValueError) -> Finding:
     else:  # source code string cannot contain null bytes
         line, col, message = 1, 0, str(error)
     return Finding.file_error("E999", line, col, f"{type(error).__name__}: {message}")
+
+
+def internal_error(error: BaseException) -> str:
+    """One line for an unexpected failure; the traceback too (on stderr) with BUFFER_LINT_DEBUG=1."""
+    if os.environ.get("BUFFER_LINT_DEBUG"):
+        traceback.print_exception(type(error), error, error.__traceback__)
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    return f"internal error: {type(error).__name__}" + (f": {first_line}" if first_line else "")

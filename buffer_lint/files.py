@@ -1,11 +1,12 @@
 """Which files to check: walk directories for ``*.py``, honour git's excludes and the user's.
 
-Walking matches git (and ruff's resolver): inside a git work tree, a file is skipped when git would not list it
-as untracked: the ``.gitignore`` files from the repository's root down to the file's folder, the repository's
+Walking matches git: inside a git work tree (a folder with ``.git``), a file is skipped when git would not list
+it as untracked: the ``.gitignore`` files from the repository's root down to the file's folder, the repository's
 ``info/exclude`` and the user's global excludes file (``core.excludesFile``, else ``$XDG_CONFIG_HOME/git/ignore``)
 decide, the deepest ``.gitignore`` first and the last matching line of a file winning; nothing inside an ignored
-folder comes back. Folder symlinks met while walking are not followed, so loops and duplicates cannot arise; each
-file is yielded once however many arguments reach it. Each folder is listed once and nothing is resolved per file.
+folder comes back. Folder symlinks met while walking are not followed (as ruff), so loops and duplicates cannot
+arise; each file is yielded once however many arguments reach it. Each folder is listed once, and nothing is
+resolved per file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple
 
 # Directories no one wants linted, as ruff skips them by default.
 DEFAULT_EXCLUDE = (
@@ -127,7 +128,7 @@ class _RealFolders:
 
 
 def _join(folder: str, name: str) -> str:
-    return folder + name if folder.endswith("/") else f"{folder}/{name}"
+    return folder + name if folder.endswith(os.sep) else folder + os.sep + name
 
 
 # Walking.
@@ -139,7 +140,7 @@ class _Folder(NamedTuple):
 
     shown: str
     real: str
-    git: Optional[_Levels]
+    git: _Levels | None
 
 
 _NameTest = Callable[[str], bool]
@@ -206,10 +207,11 @@ class _Walker:
 def _relative_test(excluder: Excluder, folder: _Folder) -> _NameTest:
     """``excluder.excludes_relative`` for the names in ``folder``, with the path :func:`relative_to` would give."""
     base = str(excluder.base)
+    inside = base if base.endswith(os.sep) else base + os.sep
     if folder.real == base:
         prefix = ""
-    elif folder.real.startswith(base.rstrip("/") + "/"):
-        prefix = folder.real[len(base.rstrip("/")) + 1:] + "/"
+    elif folder.real.startswith(inside):
+        prefix = folder.real[len(inside) :].replace(os.sep, "/") + "/"
     else:  # outside base: the path as shown, except for base itself, which is "."
         shown = Path(folder.shown).as_posix()
         prefix = "" if shown == "." else shown if shown.endswith("/") else shown + "/"
@@ -285,51 +287,64 @@ def _parse_line(line: str) -> _Line | None:
     if not line:
         return None
     if "/" in line:  # anchored: matched against the path relative to the ignore file's folder
-        regex = _wildmatch(line.removeprefix("/"))
+        regex = _wildmatch(line.removeprefix("/"), anchored=True)
     else:  # matched against the name, at any depth
-        regex = _wildmatch(line)
+        regex = _wildmatch(line, anchored=False)
         regex = None if regex is None else "(?:.*/)?" + regex
     if regex is None:
         return None
     return _Line(f"(?:{regex})", ignores, folders_only)
 
 
-def _wildmatch(pattern: str) -> str | None:
+def _wildmatch(pattern: str, anchored: bool) -> str | None:
     """git's wildmatch pattern (with WM_PATHNAME: ``*`` stays within a folder, ``**/`` spans folders) as a
-    regular expression; None for a pattern git never matches."""
-    parts: list[str] = []
-    i = 0
+    regular expression; None for a pattern git never matches. Like git, an anchored pattern's literal start
+    is matched first and the rest on its own, so ``a**/b`` matches ``ab`` and ``ax/y/b``."""
+    literal = _literal_length(pattern) if anchored else 0
+    parts = [re.escape(pattern[:literal])]
+    i = literal
     while i < len(pattern):
         char = pattern[i]
         if char == "*":
-            end = len(pattern) - len(pattern[i:].lstrip("*"))
-            spans = end - i > 1 and (i == 0 or pattern[i - 1] == "/") and (end == len(pattern) or pattern[end] == "/")
-            if spans and end == len(pattern):
-                parts.append(".*")
-            elif spans:
-                parts.append("(?:.*/)?")
-                end += 1
-            else:
-                parts.append("[^/]*")
-            i = end
+            regex, i = _stars(pattern, i, literal)
         elif char == "?":
-            parts.append("[^/]")
-            i += 1
+            regex, i = "[^/]", i + 1
         elif char == "[":
             bracket = _bracket(pattern, i)
             if bracket is None:
                 return None
             regex, i = bracket
-            parts.append(regex)
         elif char == "\\":
             if i + 1 == len(pattern):
                 return None
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
+            regex, i = re.escape(pattern[i + 1]), i + 2
         else:
-            parts.append(re.escape(char))
-            i += 1
+            regex, i = re.escape(char), i + 1
+        parts.append(regex)
     return "".join(parts)
+
+
+def _literal_length(pattern: str) -> int:
+    """How many characters start ``pattern`` before its first wildcard or escape."""
+    return next((i for i, char in enumerate(pattern) if char in "*?[\\"), len(pattern))
+
+
+def _stars(pattern: str, start: int, boundary: int) -> tuple[str, int]:
+    """The run of ``*`` at ``pattern[start]`` as a regular expression, and the index after what it consumed:
+    ``**`` between slashes (or at ``boundary`` or the end) spans folders, any other run stays within one."""
+    end = start
+    while end < len(pattern) and pattern[end] == "*":
+        end += 1
+    after = pattern[end:]
+    if end - start < 2 or not (start == boundary or pattern[start - 1] == "/"):
+        return "[^/]*", end
+    if not after:
+        return ".*", end
+    if after.startswith("/"):
+        return "(?:.*/)?", end + 1  # zero or more folders
+    if after.startswith("\\/"):
+        return ".*", end
+    return "[^/]*", end
 
 
 _CHARACTER_CLASSES = {
@@ -359,22 +374,26 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
     while i < len(pattern) and (pattern[i] != "]" or first):
         first = False
         if pattern.startswith("[:", i):
-            close = pattern.find(":]", i + 2)
-            if close < 0 or pattern[i + 2:close] not in _CHARACTER_CLASSES:
+            close = pattern.find("]", i + 2)
+            if close < 0:
                 return None
-            items.append(_CHARACTER_CLASSES[pattern[i + 2:close]])
-            i = close + 2
-            continue
+            if close >= i + 3 and pattern[close - 1] == ":":  # [:name:], else "[" is a character
+                name = pattern[i + 2 : close - 1]
+                if name not in _CHARACTER_CLASSES:
+                    return None
+                items.append(_CHARACTER_CLASSES[name])
+                i = close + 1
+                continue
         char, i = _bracket_char(pattern, i)
         if char is None:
             return None
+        items.append(re.escape(char))
         if pattern.startswith("-", i) and i + 1 < len(pattern) and pattern[i + 1] != "]":
             last, i = _bracket_char(pattern, i + 1)
-            if last is None or last < char:
+            if last is None:
                 return None
-            items.append(f"{re.escape(char)}-{re.escape(last)}")
-        else:
-            items.append(re.escape(char))
+            if last >= char:  # git matches a reversed range's first character only
+                items.append(f"{re.escape(char)}-{re.escape(last)}")
     if i >= len(pattern):
         return None
     body = "".join(items)
@@ -405,7 +424,7 @@ class _Start(NamedTuple):
     """Where a walk starts: inside an ignored folder (nothing to yield), or the excludes the folder inherits."""
 
     ignored: bool
-    inherited: Optional[_Levels]
+    inherited: _Levels | None
 
 
 def _git_ignores(levels: _Levels, name: str, is_dir: bool) -> bool:
@@ -433,7 +452,7 @@ class _GitExcludes:
         if root is None or root == folder:
             return _Start(False, None)
         levels = self._with_ignore_file(self._repository_levels(root), root)
-        names = os.path.relpath(folder, root).split("/")
+        names = os.path.relpath(folder, root).split(os.sep)
         current = root
         for depth, name in enumerate(names):
             if _git_ignores(levels, name, is_dir=True):
@@ -456,25 +475,33 @@ class _GitExcludes:
         return self._with_ignore_file(levels, folder.real) if ".gitignore" in names else levels
 
     def _with_ignore_file(self, levels: _Levels, folder: str) -> _Levels:
-        rules = self._rules(os.path.join(folder, ".gitignore"))
+        rules = self._rules(os.path.join(folder, ".gitignore"), in_tree=True)
         return levels if rules is None else (_Level(rules, ""), *levels)
 
     def _repository_levels(self, root: str) -> _Levels:
         """The repository-wide excludes: ``info/exclude`` over the global excludes file."""
         git_dir = _common_git_dir(root)
         files = [os.path.join(git_dir, "info", "exclude"), _global_excludes_file(git_dir, root)]
-        return tuple(_Level(rules, "") for rules in map(self._rules, files) if rules is not None)
+        rules = (self._rules(path, in_tree=False) for path in files if path is not None)
+        return tuple(_Level(rule, "") for rule in rules if rule is not None)
 
-    def _rules(self, path: str | None) -> _Rules | None:
-        if path is None:
-            return None
+    def _rules(self, path: str, in_tree: bool) -> _Rules | None:
+        """An ignore file compiled; None when it is missing, unreadable or has no patterns. Like git, a
+        ``.gitignore`` in the work tree that is a symlink is not read."""
         if path not in self._files:
-            try:
-                with open(path, encoding="utf-8", errors="surrogateescape") as file:
-                    self._files[path] = _compile_rules(file.read())
-            except OSError:  # missing, or not a file
-                self._files[path] = None
+            text = _read_text(path, follow_links=not in_tree)
+            self._files[path] = None if text is None else _compile_rules(text)
         return self._files[path]
+
+
+def _read_text(path: str, follow_links: bool = True) -> str | None:
+    """A text file's contents (undecodable bytes kept as surrogates, as file names are), or None when unreadable."""
+    flags = os.O_RDONLY | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        with open(os.open(path, flags), encoding="utf-8", errors="surrogateescape") as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def _work_tree_root(folder: str) -> str | None:
@@ -492,20 +519,12 @@ def _work_tree_root(folder: str) -> str | None:
 def _common_git_dir(root: str) -> str:
     """The repository's git folder shared by its work trees: ``.git``, or where a ``.git`` file points."""
     git = os.path.join(root, ".git")
-    if os.path.isfile(git):
-        try:
-            with open(git, encoding="utf-8", errors="surrogateescape") as file:
-                text = file.read().strip()
-        except OSError:
-            return git
-        if text.startswith("gitdir:"):
-            git = os.path.join(root, text[len("gitdir:"):].strip())
-            try:
-                with open(os.path.join(git, "commondir"), encoding="utf-8", errors="surrogateescape") as file:
-                    git = os.path.join(git, file.read().strip())
-            except OSError:
-                pass
-    return git
+    pointer = _read_text(git) if os.path.isfile(git) else None
+    if pointer is None or not pointer.startswith("gitdir:"):
+        return git
+    git = os.path.join(root, pointer[len("gitdir:") :].strip())
+    common = _read_text(os.path.join(git, "commondir"))
+    return git if common is None else os.path.join(git, common.strip())
 
 
 # Git's excludes: the global excludes file, from git's configuration read without running git.
@@ -514,12 +533,12 @@ def _common_git_dir(root: str) -> str:
 def _global_excludes_file(git_dir: str, root: str) -> str | None:
     """``core.excludesFile`` from the user's and the repository's configuration, else git's default."""
     home = os.environ.get("HOME", "")
-    xdg = os.environ.get("XDG_CONFIG_HOME", "")
-    config_home = xdg or (os.path.join(home, ".config") if home else "")
+    config_home = os.environ.get("XDG_CONFIG_HOME", "") or (os.path.join(home, ".config") if home else "")
     if "GIT_CONFIG_GLOBAL" in os.environ:
         configs = [os.environ["GIT_CONFIG_GLOBAL"]]
     else:
-        configs = [os.path.join(config_home, "git", "config") if config_home else "", os.path.join(home, ".gitconfig")]
+        configs = [os.path.join(config_home, "git", "config") if config_home else ""]
+        configs.append(os.path.join(home, ".gitconfig") if home else "")
     value = None
     for config in [*configs, os.path.join(git_dir, "config")]:
         found = _config_value(config, "core", "excludesfile") if config else None
@@ -538,21 +557,19 @@ _ESCAPES = {"n": "\n", "t": "\t", "b": "\b", "\\": "\\", '"': '"'}
 
 def _config_value(path: str, section: str, key: str) -> str | None:
     """The last value of ``section.key`` in a git configuration file (``[include]`` not followed)."""
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as file:
-            lines = file.read().split("\n")
-    except OSError:
+    text = _read_text(path)
+    if text is None:
         return None
     value = None
     current = ""
-    for line in lines:
+    for line in text.split("\n"):
         header = _SECTION.match(line)
         if header:
             current = header.group(1).lower() if header.group(2) is None else ""
-            line = line[header.end():]
+            line = line[header.end() :]
         match = _KEY.match(line)
         if match and current == section and match.group(1).lower() == key:
-            value = _config_string(line[match.end():]) if match.group(2) else ""
+            value = _config_string(line[match.end() :]) if match.group(2) else ""
     return value
 
 

@@ -228,5 +228,6 @@ class FileResult:
     findings: list[Finding]
     fixed: list[Finding] = dataclasses.field(default_factory=list)
     diff: str = ""
-    error: str | None = None  # why the file could not be fixed or written
+    error: str | None = None  # why the file could not be checked, fixed or written
+    warning: str | None = None  # why a fix was not written (the file changed, or is read-only)
     edits: list[tuple[LocatedEdit, ...] | None] | None = None  # each finding's fix as text edits, when asked for

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.engine import check_tree
+from buffer_lint.engine import check_tree, internal_error
 from buffer_lint.rules.selection import Selection
 from buffer_lint.settings import SettingError, Settings, options
 
@@ -22,9 +22,10 @@ class Plugin:
     settings = Settings()
     rules = Selection().rules  # flake8 selects by code itself
 
-    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str = "-") -> None:
         self.tree = tree
         self.lines = lines
+        self.filename = filename
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
@@ -52,5 +53,10 @@ class Plugin:
         cls.settings = Settings.from_values(values)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        for finding in check_tree(self.tree, self.lines, self.settings, self.rules):
+        try:
+            findings = check_tree(self.tree, self.lines, self.settings, self.rules)
+        except Exception as error:  # noqa: BLE001 - never raise into flake8: its other checks go on
+            print(f"buffer-lint: error: {self.filename}: {internal_error(error)}", file=sys.stderr)
+            return
+        for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)

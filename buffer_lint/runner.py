@@ -9,20 +9,23 @@ from __future__ import annotations
 import bisect
 import difflib
 import os
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from buffer_lint.cache import ResultCache, Stamp
+from buffer_lint.cache import ResultCache, Stamp, content_hash
 from buffer_lint.config import Configuration
-from buffer_lint.engine import check_source
+from buffer_lint.engine import check_source, internal_error
 from buffer_lint.files import discover
 from buffer_lint.findings import FileResult, Finding, LocatedEdit
 from buffer_lint.fix.apply import fix_source
 from buffer_lint.rules.base import Rule
 from buffer_lint.source import decode_source, line_starts
+from buffer_lint.writing import WriteRefused, replace_content
 
 Mode = Literal["check", "fix", "diff"]
 # Below this many files to check, a process pool costs more than it saves.
@@ -43,6 +46,9 @@ class Job:
         return self.mode != "check"
 
 
+Progress = Callable[[int, int, int], None]  # (files done, files in all, findings so far)
+
+
 def run_paths(
     paths: Sequence[str],
     job: Job,
@@ -51,22 +57,40 @@ def run_paths(
     cache_dir: Path | None = None,
     respect_gitignore: bool = True,
     force_exclude: bool = False,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
     """Results for every file under ``paths``, sorted by path."""
     configuration = job.configuration
     files = list(discover(paths, configuration.excluders, respect_gitignore, force_exclude))
     cache = ResultCache(cache_dir, configuration.settings) if cache_dir is not None else None
-    results = _process_files(files, job, cache, jobs)
+    results = _process_files(files, job, cache, jobs, progress or _silent)
     return sorted(results, key=lambda r: r.path)
 
 
 def run_source(display: str, source: bytes, job: Job) -> tuple[FileResult, bytes]:
     """The result for source read from stdin, and the bytes to write back (fixed or as read)."""
-    result, fixed = _process_source(display, source, job, job.configuration.rules_for(Path(display)))
-    return result, fixed if fixed is not None else source
+    checked = _check_source(display, source, job, job.configuration.rules_for(Path(display)))
+    return checked.result, checked.fixed if checked.fixed is not None else source
 
 
-def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs: int) -> list[FileResult]:
+@dataclass
+class _Checked:
+    """What checking one file gives the process that writes and caches: only that process writes."""
+
+    result: FileResult
+    stamp: Stamp | None = None  # the content analysed, when it stayed the same throughout
+    fixed: bytes | None = None  # the fixed bytes, when fixing changed the file
+    original: bytes = b""  # the bytes the fix was made from
+    unwritten: list[Finding] | None = None  # the findings to report if the fix is not written
+
+
+def _silent(done: int, total: int, findings: int) -> None:
+    pass
+
+
+def _process_files(
+    paths: list[Path], job: Job, cache: ResultCache | None, jobs: int, progress: Progress
+) -> list[FileResult]:
     """Results from the cache where it still holds, else checked (in a pool for many files)."""
     results: dict[Path, FileResult] = {}
     todo = []
@@ -79,16 +103,12 @@ def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs:
             todo.append(path)
         else:
             results[path] = FileResult(_display(path), cached.findings, edits=cached.edits)
-    if jobs > 1 and len(todo) >= POOL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunksize = max(1, len(todo) // (jobs * 16))
-            checked = list(pool.map(partial(_process_file, job=job), todo, chunksize=chunksize))
-    else:
-        checked = [_process_file(path, job) for path in todo]
-    for path, (result, stamp) in zip(todo, checked):
+    found = sum(len(r.findings) for r in results.values())
+    for path, checked in zip(todo, _checked_files(todo, job, jobs)):
+        result, stamp = _finish(path, checked, job)
         results[path] = result
+        found += len(result.findings)
+        progress(len(results), len(paths), found)
         if cache is not None and stamp is not None:
             cache.store(path, codes[path], stamp, result.findings, result.edits)
     if cache is not None:
@@ -96,47 +116,97 @@ def _process_files(paths: list[Path], job: Job, cache: ResultCache | None, jobs:
     return [results[path] for path in paths]
 
 
-def _process_file(path: Path, job: Job) -> tuple[FileResult, Stamp | None]:
-    """The file's result, and its stamp for the cache (None when the result must not be cached)."""
+def _checked_files(paths: list[Path], job: Job, jobs: int) -> Iterator[_Checked]:
+    """Each file checked (and fixed, in memory), in order; in a process pool when there are enough."""
+    if jobs == 1 or len(paths) < POOL_THRESHOLD:
+        yield from (_check_file(path, job) for path in paths)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+        yield from pool.map(partial(_check_file, job=job), paths, chunksize=max(1, len(paths) // (jobs * 16)))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a pool worker: exit as soon as the process that started it is gone (killed, say)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="buffer-lint-parent-watch", daemon=True).start()
+
+
+def _check_file(path: Path, job: Job) -> _Checked:
     display = _display(path)
     try:
+        before = path.stat()
         source = path.read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
-        return FileResult(display, [Finding.file_error("E902", 1, 0, f"{type(error).__name__}: {reason}")]), None
-    result, fixed_source = _process_source(display, source, job, job.configuration.rules_for(path))
-    if fixed_source is not None and job.mode == "fix":
-        from buffer_lint.writing import write_atomically
-
-        try:
-            write_atomically(path, fixed_source)
-        except OSError as error:
-            result.error = f"cannot write the fixed file: {error.strerror or error}"
-            result.fixed = []
-            return result, None
-        source = fixed_source
-    cacheable = result.error is None and job.mode != "diff"
-    return result, Stamp.of(path, source) if cacheable else None
+        return _Checked(FileResult(display, [Finding.file_error("E902", 1, 0, f"{type(error).__name__}: {reason}")]))
+    checked = _check_source(display, source, job, job.configuration.rules_for(path))
+    if checked.result.error is None and job.mode != "diff":
+        checked.stamp = _stamp_if_unchanged(path, before, source)
+    return checked
 
 
-def _process_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> tuple[FileResult, bytes | None]:
-    """The file's result, and its fixed bytes when fixing changed them."""
+def _stamp_if_unchanged(path: Path, before: os.stat_result, source: bytes) -> Stamp | None:
+    """The stamp of what was analysed; None when the file changed while it was read and analysed."""
+    try:
+        after = path.stat()
+    except OSError:
+        return None
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(source) != before.st_size:
+        return None
+    return Stamp(before.st_size, before.st_mtime_ns, content_hash(source))
+
+
+def _check_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> _Checked:
+    """Check (and fix, in memory) one file's bytes; an unexpected failure is the file's error, not the run's."""
+    try:
+        return _checked_source(display, source, job, rules)
+    except Exception as error:  # noqa: BLE001 - one file's failure must not stop the run
+        return _Checked(FileResult(display, [], error=internal_error(error)))
+
+
+def _checked_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> _Checked:
     settings = job.configuration.settings
     if not job.fixes:
-        checked = check_source(source, settings, rules)
-        result = FileResult(display, checked.findings)
-        if job.with_edits and checked.text is not None:
-            result.edits = located_edits(checked.text, checked.findings)
-        return result, None
+        found = check_source(source, settings, rules)
+        result = FileResult(display, found.findings)
+        if job.with_edits and found.text is not None:
+            result.edits = located_edits(found.text, found.findings)
+        return _Checked(result)
     outcome = fix_source(source, settings, rules, job.unsafe)
     result = FileResult(display, outcome.remaining, outcome.fixed, error=outcome.error)
+    changed = outcome.source != source
     shown = outcome.source  # the text the reported positions refer to
     if job.mode == "diff":
         shown, result.findings = source, outcome.unfixed  # nothing is written: positions in the file as it is
-        result.diff = _unified_diff(display, source, outcome.source) if outcome.source != source else ""
+        result.diff = _unified_diff(display, source, outcome.source) if changed else ""
     if job.with_edits and any(f.fix for f in result.findings):
         result.edits = located_edits(decode_source(shown), result.findings)
-    return result, outcome.source if outcome.source != source else None
+    unwritten = outcome.original if outcome.original is not None else outcome.remaining
+    return _Checked(result, fixed=outcome.source if changed else None, original=source, unwritten=unwritten)
+
+
+def _finish(path: Path, checked: _Checked, job: Job) -> tuple[FileResult, Stamp | None]:
+    """Write a fixed file (here, in the parent process), and say what to cache."""
+    result = checked.result
+    if checked.fixed is None or job.mode != "fix":
+        return result, checked.stamp
+    try:
+        written = replace_content(path, checked.original, checked.fixed)
+    except (WriteRefused, OSError) as error:
+        if isinstance(error, WriteRefused):
+            result.warning = str(error)
+        else:
+            result.error = f"cannot write the fixed file: {error.strerror or error}"
+        result.findings, result.fixed, result.edits = checked.unwritten or [], [], None
+        return result, None
+    return result, Stamp.of(written, checked.fixed)
 
 
 def located_edits(text: str, findings: Sequence[Finding]) -> list[tuple[LocatedEdit, ...] | None] | None:

@@ -37,9 +37,9 @@ def test_reports_findings_sorted_with_summary_and_exit_1(project: Path) -> None:
     assert result.stderr == ""
 
 
-def test_clean_run_prints_nothing_and_exits_0(project: Path) -> None:
+def test_clean_run_says_all_checks_passed_and_exits_0(project: Path) -> None:
     result = check(project, "clean.py")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
 
 
 def test_exit_zero(project: Path) -> None:

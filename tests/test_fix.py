@@ -83,7 +83,7 @@ def test_diff_reports_what_is_left_at_the_positions_of_the_unchanged_file(tmp_pa
     multi_line = "        self.mask = torch.ones(\n            3\n        )\n"
     path.write_text(BAD.replace("        self.mask = torch.ones(3)\n", multi_line))
     result = fix(tmp_path, "--diff")
-    assert "model.py:11:9: BUF002" in result.stdout  # line 11 in the file as it is (9 after the fix)
+    assert "model.py:11:9: BUF002" in result.stderr  # line 11 in the file as it is (9 after the fix)
 
 
 def test_diff_without_changes_exits_0(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_fixing_is_idempotent(bad: Path) -> None:
     fix(bad.parent, "--fix", "--unsafe-fixes")
     first = bad.read_bytes()
     second = fix(bad.parent, "--fix", "--unsafe-fixes")
-    assert bad.read_bytes() == first and second.returncode == 0 and second.stdout == ""
+    assert bad.read_bytes() == first and second.returncode == 0 and second.stdout == "All checks passed!\n"
 
 
 def test_files_without_fixes_are_not_rewritten(tmp_path: Path) -> None:
@@ -196,7 +196,7 @@ def test_write_failure_is_one_line(bad: Path, monkeypatch: pytest.MonkeyPatch, c
     from buffer_lint import cli
     from buffer_lint import writing
 
-    def fail(path: Path, data: bytes) -> None:
+    def fail(path: Path, data: bytes, **options: object) -> None:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(writing, "write_atomically", fail)

@@ -1,1 +1,1 @@
-"""Facts about a module's source, computed once on the stdlib ``ast`` and read by every rule."""
+"""Facts about a file's source, computed once on the stdlib ``ast`` and read by every rule (see ``facts``)."""

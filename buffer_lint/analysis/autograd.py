@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from functools import cached_property
 
-from buffer_lint.analysis.classes import ClassFacts, Method, ValueKind
+from buffer_lint.analysis.facts import ClassFacts, Method, ValueKind
 from buffer_lint.analysis.tensors import local_bindings
 
 # Results without autograd history, whatever their receiver.

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 
-# Statements whose bodies still belong to module scope (``try: import x``, ``if TYPE_CHECKING:``).
-_MODULE_SCOPE_BLOCKS = (ast.If, ast.Try, ast.With)
+from buffer_lint.analysis.blocks import all_blocks
+
+# Statements whose blocks still belong to the file's scope (``try: import x``, ``if TYPE_CHECKING:``).
+_FILE_SCOPE_BLOCKS = (ast.If, ast.Try, ast.With)
 if hasattr(ast, "TryStar"):  # Python >= 3.11
-    _MODULE_SCOPE_BLOCKS += (ast.TryStar,)
+    _FILE_SCOPE_BLOCKS += (ast.TryStar,)
 
 
 class ImportMap:
@@ -22,9 +24,9 @@ class ImportMap:
         self._bindings = bindings
 
     @classmethod
-    def from_module(cls, tree: ast.Module) -> ImportMap:
+    def from_file(cls, tree: ast.Module) -> ImportMap:
         bindings: dict[str, str] = {}
-        for node in _module_scope_statements(tree.body):
+        for node in _file_scope_statements(tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -61,12 +63,9 @@ class ImportMap:
         return min(candidates, key=len) if candidates else None
 
 
-def _module_scope_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
+def _file_scope_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
     for node in body:
         yield node
-        if isinstance(node, _MODULE_SCOPE_BLOCKS):
-            yield from _module_scope_statements(node.body)
-            yield from _module_scope_statements(getattr(node, "orelse", ()))
-            yield from _module_scope_statements(getattr(node, "finalbody", ()))
-            for handler in getattr(node, "handlers", ()):
-                yield from _module_scope_statements(handler.body)
+        if isinstance(node, _FILE_SCOPE_BLOCKS):
+            for block in all_blocks(node):
+                yield from _file_scope_statements(block)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Container, Iterable, Iterator
 
+from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.torch_api import TENSOR_ATTRIBUTES, TENSOR_FUNCTIONS, TENSOR_METHODS
 
@@ -16,6 +17,11 @@ _TENSOR_TYPES = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.LongTenso
 # Comparisons that return a plain bool whatever the operands are.
 _IDENTITY_OPS = (ast.Is, ast.IsNot, ast.In, ast.NotIn)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# Statements that bind names to no expression (imports, definitions, ``except ... as e``, match patterns).
+_BINDS_WITHOUT_VALUE = frozenset(
+    {ast.Import, ast.ImportFrom, *_DEFINITIONS, ast.Global, ast.Nonlocal, ast.Delete, ast.Try}
+    | {getattr(ast, name) for name in ("TryStar", "Match") if hasattr(ast, name)}
+)
 
 
 class TensorTyper:
@@ -100,43 +106,47 @@ def local_bindings(body: Iterable[ast.stmt], unpacked: bool = False) -> Iterator
     right for "does it derive from v", wrong for "is it a tensor".
     """
     for node in body:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    yield target.id, node.value
-                else:
-                    yield from _bound_names(target, node.value if unpacked else None)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if node.value is not None:
-                yield node.target.id, node.value
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            yield from _bound_names(node.target, node.iter if unpacked else None)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    yield from _bound_names(item.optional_vars)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                yield (alias.asname or alias.name).partition(".")[0], None
-        elif isinstance(node, _DEFINITIONS):
-            yield node.name, None
-            continue
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                yield name, None
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                yield from _bound_names(target)
-        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-            for handler in node.handlers:
-                if handler.name:
-                    yield handler.name, None
-                yield from local_bindings(handler.body, unpacked)
-        for field in ("body", "orelse", "finalbody"):
-            yield from local_bindings(getattr(node, field, ()), unpacked)
-        for case in getattr(node, "cases", ()):
-            yield from local_bindings(case.body, unpacked)
-            yield from _pattern_names(case.pattern)
+        yield from _statement_bindings(node, unpacked)
+        if type(node) in COMPOUND_STATEMENTS:
+            for block in all_blocks(node):
+                yield from local_bindings(block, unpacked)
+
+
+def _statement_bindings(node: ast.stmt, unpacked: bool) -> Iterator[tuple[str, ast.expr | None]]:
+    """The names one statement binds itself, not those its blocks bind."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                yield target.id, node.value
+            else:
+                yield from _bound_names(target, node.value if unpacked else None)
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        if node.value is not None:
+            yield node.target.id, node.value
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        yield from _bound_names(node.target, node.iter if unpacked else None)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                yield from _bound_names(item.optional_vars)
+    elif type(node) in _BINDS_WITHOUT_VALUE:
+        yield from ((name, None) for name in _names_without_value(node))
+
+
+def _names_without_value(node: ast.stmt) -> Iterator[str]:
+    """Names a statement binds to no expression: imports, definitions, ``global``, ``del``,
+    ``except ... as e``, match patterns."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield from ((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+    elif isinstance(node, _DEFINITIONS):
+        yield node.name
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        yield from node.names
+    elif isinstance(node, ast.Delete):
+        yield from (name for target in node.targets for name, _ in _bound_names(target))
+    yield from (handler.name for handler in getattr(node, "handlers", ()) if handler.name)
+    for case in getattr(node, "cases", ()):
+        yield from _pattern_names(case.pattern)
 
 
 def _bound_names(target: ast.expr, value: ast.expr | None = None) -> Iterator[tuple[str, ast.expr | None]]:
@@ -150,12 +160,12 @@ def _bound_names(target: ast.expr, value: ast.expr | None = None) -> Iterator[tu
         yield from _bound_names(target.value, value)
 
 
-def _pattern_names(pattern: ast.AST) -> Iterator[tuple[str, None]]:
+def _pattern_names(pattern: ast.AST) -> Iterator[str]:
     for node in ast.walk(pattern):
         if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            yield node.name, None
+            yield node.name
         elif isinstance(node, ast.MatchMapping) and node.rest:
-            yield node.rest, None
+            yield node.rest
 
 
 class LazyLocalTensors:

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buffer_lint.engine import check_parsed, check_source
+from buffer_lint.engine import check_parsed, check_source, deep_recursion
 from buffer_lint.fix.write import encode_like
 from buffer_lint.findings import Finding
 from buffer_lint.rules.base import Rule
@@ -57,9 +57,12 @@ def fix_checked_text(
         if not chosen:
             break
         try:
-            new_text = fix_text(text, [edit for finding in chosen if finding.fix for edit in finding.fix.edits])
+            with deep_recursion():
+                new_text = fix_text(text, [edit for finding in chosen if finding.fix for edit in finding.fix.edits])
         except ParserSyntaxError as error:
             raise FixError(f"libcst cannot parse the file, so it was left unchanged: {error.message}") from error
+        except RecursionError as error:
+            raise FixError("the fix could not be built (the code is nested too deeply for libcst)") from error
         if new_text == text:
             break
         try:

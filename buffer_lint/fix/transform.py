@@ -28,7 +28,6 @@ from buffer_lint.findings import (
 from buffer_lint.source import line_starts, physical_lines
 
 ParserSyntaxError = cst.ParserSyntaxError
-_EMPTY_MODULE = cst.Module(body=[])
 
 
 def fix_text(text: str, edits: Iterable[Edit]) -> str:
@@ -90,7 +89,7 @@ def _rewrite(segment: str, edit: Edit) -> str:
             )
         else:
             new = _register_buffer(edit, target.value, value)
-    return _EMPTY_MODULE.code_for_node(new)
+    return cst.Module(body=[], default_newline=newline).code_for_node(new)  # new line breaks as the file's
 
 
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)

@@ -8,10 +8,13 @@ from pathlib import Path
 from buffer_lint.findings import FileResult
 
 
-def machine_output(output_format: str, results: Sequence[FileResult], unsafe: bool) -> str:
-    """The results as json, github or sarif (paths relative to the working directory)."""
+def machine_output(output_format: str, results: Sequence[FileResult], unsafe: bool, statistics: bool = False) -> str:
+    """The results as json, github or sarif (paths relative to the working directory); with
+    ``statistics``, the counts per code (as JSON, whatever the format, like ruff)."""
     from buffer_lint.report import machine
 
+    if statistics:
+        return machine.statistics_json(results, unsafe)
     if output_format == "github":
         return machine.to_github(results)
     if output_format == "sarif":

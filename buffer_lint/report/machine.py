@@ -11,6 +11,7 @@ from typing import Any
 from buffer_lint import __version__
 from buffer_lint.findings import FILE_ERRORS, FileResult, Finding, LocatedEdit
 from buffer_lint.report.docs import render_rule
+from buffer_lint.report.text import code_counts, rule_name
 from buffer_lint.rules.base import Rule
 from buffer_lint.rules.registry import RULES_BY_CODE
 
@@ -38,6 +39,15 @@ def to_json(results: Sequence[FileResult], unsafe: bool) -> str:
                 }
             )
     return json.dumps(items, indent=2) + "\n"
+
+
+def statistics_json(results: Sequence[FileResult], unsafe: bool) -> str:
+    """``--statistics`` as ruff prints it in JSON: one entry per code, the most frequent first."""
+    entries = [
+        {"code": code, "name": rule_name(code), "count": count, "fixable": fixable}
+        for code, count, fixable in code_counts(results, unsafe)
+    ]
+    return json.dumps(entries, indent=2) + "\n"
 
 
 def _json_fix(finding: Finding, edits: tuple[LocatedEdit, ...] | None, unsafe: bool) -> dict[str, Any] | None:

@@ -17,14 +17,21 @@ def write_findings(results: Sequence[FileResult], out: TextIO, unsafe: bool) -> 
             out.write(f"{result.path}:{f.line}:{f.col + 1}: {f.code} {marker}{f.message}\n")
 
 
-def write_statistics(results: Sequence[FileResult], out: TextIO, unsafe: bool) -> None:
+def code_counts(results: Sequence[FileResult], unsafe: bool) -> list[tuple[str, int, bool]]:
+    """(code, findings, whether some are fixable) for each code found, the most frequent first."""
     findings = [f for result in results for f in result.findings]
     counts = Counter(f.code for f in findings)
     fixable_codes = {f.code for f in findings if f.is_fixable(unsafe)}
-    width = len(str(max(counts.values(), default=0)))
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        marker = "[*] " if code in fixable_codes else ""
-        out.write(f"{count:>{width}}\t{code}\t{marker}{_rule_name(code)}\n")
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(code, count, code in fixable_codes) for code, count in ordered]
+
+
+def write_statistics(results: Sequence[FileResult], out: TextIO, unsafe: bool) -> None:
+    counts = code_counts(results, unsafe)
+    width = len(str(max((count for _, count, _ in counts), default=0)))
+    for code, count, fixable in counts:
+        marker = "[*] " if fixable else ""
+        out.write(f"{count:>{width}}\t{code}\t{marker}{rule_name(code)}\n")
 
 
 def write_fixes(results: Sequence[FileResult], out: TextIO) -> None:
@@ -37,7 +44,7 @@ def write_fixes(results: Sequence[FileResult], out: TextIO) -> None:
             continue
         out.write(f"- {result.path}:\n")
         for code, count in sorted(Counter(f.code for f in result.fixed).items()):
-            out.write(f"    {count} \u00d7 {code} ({_rule_name(code)})\n")
+            out.write(f"    {count} \u00d7 {code} ({rule_name(code)})\n")
 
 
 def write_summary(results: Sequence[FileResult], out: TextIO, fix: bool, diff: bool, unsafe: bool) -> None:
@@ -51,6 +58,8 @@ def write_summary(results: Sequence[FileResult], out: TextIO, fix: bool, diff: b
         out.write(f"Found {_errors(fixed_count + len(findings))} ({fixed_count} fixed, {len(findings)} remaining).\n")
     elif findings:
         out.write(f"Found {_errors(len(findings))}.\n")
+    elif not any(result.error for result in results):
+        out.write("All checks passed!\n")
     if fix or diff:
         if hidden:
             out.write(f"{_hidden(hidden)} can be enabled with the `--unsafe-fixes` option.\n")
@@ -64,7 +73,7 @@ def write_summary(results: Sequence[FileResult], out: TextIO, fix: bool, diff: b
         out.write(f"No fixes available{hint}.\n")
 
 
-def _rule_name(code: str) -> str:
+def rule_name(code: str) -> str:
     rule = RULES_BY_CODE.get(code)
     error = FILE_ERRORS.get(code)
     return rule.name if rule else error.name if error else ""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from buffer_lint.findings import Applicability, Fix, FixAvailability
 
 if TYPE_CHECKING:
-    from buffer_lint.analysis.classes import ClassFacts
+    from buffer_lint.analysis.facts import ClassFacts
     from buffer_lint.settings import Settings
 
 SECTIONS = (

@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.modules import FRAMEWORK_PLAIN_ATTRIBUTES
 from buffer_lint.findings import Applicability, Fix, FixAvailability
 from buffer_lint.rules.base import Violation

@@ -56,13 +56,12 @@ name is used elsewhere in the class in a way a buffer could not follow (see BUF0
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, ValueKind
+from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts
 from buffer_lint.findings import Applicability, Edit, Fix, FixAvailability
 from buffer_lint.rules.base import Violation
-from buffer_lint.rules.parameters import is_constant_parameter, requires_grad_argument, wrapped_tensor
+from buffer_lint.rules.parameters import is_constant_parameter
 from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
 
@@ -81,11 +80,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
 
 
 def is_frozen_parameter(assignment: AttributeAssignment) -> bool:
-    if assignment.kind is not ValueKind.PARAMETER:
-        return False
-    assert isinstance(assignment.value, ast.Call)
-    flag = requires_grad_argument(assignment.value)
-    return isinstance(flag, ast.Constant) and flag.value is False
+    return assignment.parameter is not None and assignment.parameter.requires_grad is False
 
 
 def parameter_fix(
@@ -93,7 +88,8 @@ def parameter_fix(
 ) -> Fix | None:
     """``self.register_buffer(name, <wrapped tensor>)`` in place of the parameter: unsafe, the
     tensor leaves parameters(). Shared with BUF003, which also removes the freezing statement."""
-    if wrapped_tensor(assignment.value) is None or not is_fixable_registration(cls, assignment):
+    parameter = assignment.parameter
+    if parameter is None or parameter.tensor is None or not is_fixable_registration(cls, assignment):
         return None
     edits = buffer_edits(cls, assignment, settings, persistent=True, unwrap_parameter=True)
     return Fix("unsafe", edits + extra_edits)

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, GradToggle, ValueKind
+from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts, GradToggle, ValueKind
 from buffer_lint.findings import Applicability, FixAvailability, RemoveStatement, Span
 from buffer_lint.rules.base import Violation
 from buffer_lint.rules.buf002_frozen_parameter import is_frozen_parameter, parameter_fix

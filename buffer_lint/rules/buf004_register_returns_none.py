@@ -51,10 +51,9 @@ itself; another target would vanish for the code that reads it.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import ClassFacts, RegisterResult
+from buffer_lint.analysis.facts import ClassFacts, RegisterResult
 from buffer_lint.findings import Applicability, DropAssignment, Fix, FixAvailability, Span
 from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
@@ -74,25 +73,20 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         yield Violation(statement, message, _fix(result))
 
 
-def _assigns_registered_name(result: RegisterResult) -> bool:
-    target = result.targets[0] if len(result.targets) == 1 else None
-    return isinstance(target, ast.Attribute) and target.attr == result.registered_name
-
-
 def _consequence(result: RegisterResult) -> str:
-    if _assigns_registered_name(result):
+    if result.replaces_registered:
         return f", replacing the '{result.registered_name}' it just registered"
     return ""
 
 
-def _describe_targets(targets: tuple[ast.expr, ...]) -> str:
-    return " and ".join(f"'{ast.unparse(t)}'" for t in targets)
+def _describe_targets(targets: tuple[str, ...]) -> str:
+    return " and ".join(f"'{t}'" for t in targets)
 
 
 def _fix(result: RegisterResult) -> Fix | None:
     """Dropping the assignment is only right when the target is the registered name itself:
     any other target would no longer exist for the code that reads it."""
-    if not _assigns_registered_name(result):
+    if not result.replaces_registered:
         return None
     return Fix("unsafe", (DropAssignment(Span.of(result.site.statement)),))
 

@@ -52,10 +52,9 @@ Unsafe: the module is now really frozen (or unfrozen), which changes what trains
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import ClassFacts, GradToggle, ValueKind
+from buffer_lint.analysis.facts import ClassFacts, GradToggle, ValueKind
 from buffer_lint.findings import Applicability, Fix, FixAvailability, Span, ToMethodCall
 from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
@@ -69,10 +68,10 @@ MESSAGE = (
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     for toggle in cls.grad_toggles:
         target = _module_target(cls, toggle)
-        if target is None or toggle.value is None:
+        value = toggle.assigned
+        if target is None or value is None:
             continue
         statement = toggle.site.statement
-        value = ast.unparse(toggle.value)
         message = MESSAGE.format(target=target, value=value, verb="train" if toggle.freezes else "keep their setting")
         yield Violation(statement, message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),)))
 

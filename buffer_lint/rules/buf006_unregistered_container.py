@@ -56,10 +56,16 @@ string literals.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.analysis.facts import (
+    AttributeAssignment,
+    ClassFacts,
+    Container,
+    ContainerShape,
+    TargetShape,
+    ValueKind,
+)
 from buffer_lint.findings import Applicability, Fix, FixAvailability, Span, WrapValue
 from buffer_lint.rules.base import Violation
 from buffer_lint.rules.registration import torch_nn_name
@@ -92,19 +98,15 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     if "_apply" in cls.class_attributes or cls.registers_computed_names or not cls.initializes_module:
         return  # the class moves its own tensors, or registers the elements one by one
     for assignment in cls.assignments:
-        kind = assignment.element_kind
-        if not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
+        container = assignment.container
+        kind = container.element_kind if container else None
+        if container is None or not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
             continue
         if kind is ValueKind.TENSOR and cls.may_be_complex(assignment):
             continue  # complex tables: registered, .to(dtype) would drop their imaginary part
-        is_dict = isinstance(assignment.value, (ast.Dict, ast.DictComp))
-        registered = REGISTERED.get((kind, is_dict), "")
-        message = MESSAGES[kind].format(
-            container="dict" if is_dict else "tuple" if isinstance(assignment.value, ast.Tuple) else "list",
-            name=assignment.name,
-            registered=registered,
-        )
-        yield Violation(assignment.site.statement, message, _fix(cls, assignment, registered))
+        registered = REGISTERED.get((kind, container.shape is ContainerShape.DICT), "")
+        message = MESSAGES[kind].format(container=container.shape.value, name=assignment.name, registered=registered)
+        yield Violation(assignment.site.statement, message, _fix(cls, assignment, container, registered))
 
 
 def _rewrapped(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
@@ -112,18 +114,13 @@ def _rewrapped(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
     return any(a.kind not in (ValueKind.CONTAINER, ValueKind.NONE) for a in cls.assignments_to(assignment.name))
 
 
-def _fix(cls: ClassFacts, assignment: AttributeAssignment, registered: str) -> Fix | None:
-    value = assignment.value
+def _fix(cls: ClassFacts, assignment: AttributeAssignment, container: Container, registered: str) -> Fix | None:
     if not registered or assignment.shape not in (TargetShape.PLAIN, TargetShape.ANNOTATED):
         return None
-    if isinstance(value, ast.DictComp) or (isinstance(value, ast.Dict) and not _string_keys(value)):
+    if container.shape is ContainerShape.DICT and not container.string_keys:
         return None  # nn.ModuleDict takes string keys only
     callee, imports = torch_nn_name(cls, registered)
     return Fix("unsafe", (WrapValue(Span.of(assignment.site.statement), callee), *imports))
-
-
-def _string_keys(value: ast.Dict) -> bool:
-    return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys)
 
 
 FIX_TITLE = "`nn.ModuleList`/`nn.ModuleDict`, `nn.ParameterList`/`nn.ParameterDict`"

@@ -68,7 +68,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from buffer_lint.analysis.autograd import GraphTracer
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape
+from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts, TargetShape
 from buffer_lint.findings import AppendDetach, Applicability, Fix, FixAvailability, Span
 from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
@@ -90,8 +90,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
     for assignment in cls.assignments:
         site = assignment.site
         if assignment.name in buffers and not site.on_init_path and not site.under_no_grad:
-            value = assignment.value if assignment.shape is not TargetShape.TUPLE else _whole_value(assignment)
-            if tracer.carries_history(value, site.method):
+            if tracer.carries_history(assignment.right_side, site.method):
                 remedy = DETACH if _fixable(assignment) else NO_GRAD
                 yield Violation(site.statement, MESSAGE.format(name=assignment.name, remedy=remedy), _fix(assignment))
     for update in cls.inplace_updates:
@@ -99,10 +98,6 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         if update.name in buffers and not site.on_init_path and not site.under_no_grad:
             if any(tracer.carries_history(argument, site.method) for argument in update.arguments):
                 yield Violation(site.statement, MESSAGE.format(name=update.name, remedy=NO_GRAD))
-
-
-def _whole_value(assignment: AttributeAssignment):  # noqa: ANN202 - ast.expr | None
-    return getattr(assignment.site.statement, "value", None)
 
 
 def _fixable(assignment: AttributeAssignment) -> bool:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from buffer_lint.analysis.classes import ClassFacts
+from buffer_lint.analysis.facts import ClassFacts
 from buffer_lint.findings import Applicability, FixAvailability
 from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 
-from buffer_lint.analysis.classes import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts, TargetShape, ValueKind
 from buffer_lint.analysis.torch_api import MODULE_ATTRIBUTES
 from buffer_lint.findings import AddImport, Edit, Span, ToRegisterBuffer
 from buffer_lint.settings import Settings
@@ -20,7 +19,7 @@ def is_fixable_registration(cls: ClassFacts, assignment: AttributeAssignment) ->
         return False
     if name in cls.class_attributes or name in MODULE_ATTRIBUTES:
         return False  # register_buffer raises KeyError on a name that already exists
-    if any(d.name == name for d in cls.deletions) or _copied_elsewhere(cls, assignment):
+    if name in cls.deleted or any(a.copies == name for a in cls.assignments):
         return False  # self.weight = self.W; del self.W: the value moves on, the buffer would not
     return all(
         other is assignment
@@ -49,15 +48,3 @@ def torch_nn_name(cls: ClassFacts, attribute: str) -> tuple[str, tuple[AddImport
     if cls.imports.binds("nn"):
         return f"torch.nn.{attribute}", (AddImport("import torch"),)
     return f"nn.{attribute}", (AddImport("from torch import nn"),)
-
-
-def _copied_elsewhere(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
-    """``self.other = self.<name>``: another attribute takes the value over."""
-    self_name = assignment.site.method.self_name
-    return any(
-        isinstance(a.value, ast.Attribute)
-        and a.value.attr == assignment.name
-        and isinstance(a.value.value, ast.Name)
-        and a.value.value.id == self_name
-        for a in cls.assignments
-    )

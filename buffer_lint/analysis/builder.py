@@ -1,0 +1,170 @@
+"""Builds a file's facts: finds its classes, decides which are ``nn.Module`` subclasses (same-file
+bases included), and has the walker record each module class's facts."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
+from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
+from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
+from buffer_lint.analysis.tensors import TensorTyper
+from buffer_lint.analysis.values import ValueClassifier, callee
+from buffer_lint.analysis.walker import NO_GRAD_CONTEXTS, ClassWalker
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def analyze_file(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) -> FileFacts:
+    """The facts of every class in a parsed file; ``extra_bases`` are more nn.Module base classes."""
+    definitions, in_functions = _class_definitions(tree.body)
+    builder = _FactsBuilder(ImportMap.from_file(tree), extra_bases, definitions, _file_constants(tree))
+    classes = [builder.facts_for(node) for node in definitions]
+    for facts in classes:
+        facts.nested_in_function = id(facts.node) in in_functions
+    return FileFacts(classes)
+
+
+def _file_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """``NAME = value`` at the file's top level."""
+    return {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _class_definitions(body: list[ast.stmt]) -> tuple[list[ast.ClassDef], set[int]]:
+    """Every class in the file, nested ones included, in source order (statements only),
+    and the ids of those defined inside a function."""
+    found, in_functions = [], set()
+    pending: list[tuple[list[ast.stmt], bool]] = [(body, False)]
+    while pending:
+        statements, in_function = pending.pop()
+        for node in statements:
+            if type(node) in COMPOUND_STATEMENTS:
+                pending.extend((block, in_function) for block in all_blocks(node))
+            elif isinstance(node, _FUNCTIONS):
+                pending.append((node.body, True))
+            elif isinstance(node, ast.ClassDef):
+                found.append(node)
+                if in_function:
+                    in_functions.add(id(node))
+                pending.append((node.body, in_function))
+    found.sort(key=lambda node: (node.lineno, node.col_offset))
+    return found, in_functions
+
+
+class _FactsBuilder:
+    def __init__(
+        self,
+        imports: ImportMap,
+        extra_bases: frozenset[str],
+        definitions: list[ast.ClassDef],
+        file_constants: dict[str, ast.expr],
+    ) -> None:
+        self.imports = imports
+        self.typer = TensorTyper(imports)
+        self.values = ValueClassifier(imports, self.typer, self.is_module_call)
+        self.extra_bases = extra_bases
+        self.local_classes = {node.name: node for node in definitions}
+        self.file_constants = file_constants
+        self._facts: dict[int, ClassFacts] = {}
+        self._in_progress: set[int] = set()
+
+    def facts_for(self, node: ast.ClassDef) -> ClassFacts:
+        key = id(node)
+        if key not in self._facts:
+            self._in_progress.add(key)
+            self._facts[key] = self._build(node)
+            self._in_progress.discard(key)
+        return self._facts[key]
+
+    def is_module_call(self, value: ast.Call) -> bool:
+        if isinstance(value.func, ast.Name) and value.func.id in self.local_classes:
+            local = self.local_classes[value.func.id]
+            return id(local) not in self._in_progress and self.facts_for(local).is_module
+        qualified = self.imports.qualify(value.func)
+        return qualified is not None and is_module_base(qualified, self.extra_bases)
+
+    def _local_bases(self, node: ast.ClassDef) -> list[ClassFacts]:
+        bases = []
+        for base in node.bases:
+            local = self.local_classes.get(base.id) if isinstance(base, ast.Name) else None
+            if local is not None and id(local) not in self._in_progress:
+                bases.append(self.facts_for(local))
+        return bases
+
+    def _build(self, node: ast.ClassDef) -> ClassFacts:
+        local_bases = self._local_bases(node)
+        qualified_bases = [q for q in map(self.imports.qualify, node.bases) if q]
+        is_module = any(b.is_module for b in local_bases) or any(
+            is_module_base(q, self.extra_bases) for q in qualified_bases
+        )
+        facts = ClassFacts(
+            node=node,
+            imports=self.imports,
+            file_constants=self.file_constants,
+            is_module=is_module,
+            methods=self._methods(node),
+            class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
+            base_parameters=_merge_parameters(
+                [base_parameters(q) for q in qualified_bases] + [_own_parameters(b) for b in local_bases]
+            ),
+            base_buffers=frozenset().union(
+                *(base_buffers(q) for q in qualified_bases),
+                *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
+            ),
+        )
+        facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
+            q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in qualified_bases
+        )
+        if is_module:
+            ClassWalker(facts, self.values).walk()
+        return facts
+
+    def _methods(self, node: ast.ClassDef) -> dict[str, Method]:
+        methods = {}
+        for statement in node.body:
+            if isinstance(statement, _FUNCTIONS):
+                decorators = [self.imports.qualify(callee(d)) or _plain_name(d) for d in statement.decorator_list]
+                positional = statement.args.posonlyargs + statement.args.args
+                is_bound = not {"staticmethod", "classmethod"} & set(decorators)
+                methods[statement.name] = Method(
+                    node=statement,
+                    self_name=positional[0].arg if positional and is_bound else None,
+                    typer=self.typer,
+                    decorated_no_grad=any(d in NO_GRAD_CONTEXTS for d in decorators),
+                )
+        return methods
+
+
+def _merge_parameters(known: list[frozenset[str] | None]) -> frozenset[str] | None:
+    return None if any(k is None for k in known) else frozenset().union(*known)
+
+
+def _own_parameters(base: ClassFacts) -> frozenset[str] | None:
+    if base.base_parameters is None:
+        return None
+    return frozenset(n for n, k in base.registered_names.items() if k == "parameter")
+
+
+def _class_attributes(node: ast.ClassDef) -> Iterator[str]:
+    for statement in node.body:
+        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
+            yield statement.name
+        elif isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                yield from (n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            if isinstance(statement.target, ast.Name):
+                yield statement.target.id
+
+
+def _plain_name(expr: ast.expr) -> str | None:
+    expr = callee(expr)
+    return expr.id if isinstance(expr, ast.Name) else None

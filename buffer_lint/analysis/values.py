@@ -1,0 +1,121 @@
+"""What an assigned value is: its kind, the arguments of ``nn.Parameter(...)``, a container's shape;
+and the few literals the analysis reads (``False``, a string, a callee)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind
+from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.tensors import TensorTyper
+
+_PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+_BUFFER_CLASSES = frozenset({"torch.nn.Buffer", "torch.nn.parameter.Buffer"})
+_CONTAINER_SHAPES = {
+    ast.List: ContainerShape.LIST,
+    ast.ListComp: ContainerShape.LIST,
+    ast.Tuple: ContainerShape.TUPLE,
+    ast.Dict: ContainerShape.DICT,
+    ast.DictComp: ContainerShape.DICT,
+}
+
+
+class ValueClassifier:
+    """Classifies the values assigned to attributes of one file's classes.
+
+    ``is_module_call`` says whether a call builds an ``nn.Module`` (the builder knows the file's
+    own classes).
+    """
+
+    def __init__(self, imports: ImportMap, typer: TensorTyper, is_module_call: Callable[[ast.Call], bool]) -> None:
+        self.imports = imports
+        self.typer = typer
+        self.is_module_call = is_module_call
+
+    def kind(self, value: ast.expr | None, method: Method) -> ValueKind:
+        if value is None:
+            return ValueKind.OTHER
+        if isinstance(value, ast.Constant) and value.value is None:
+            return ValueKind.NONE
+        if isinstance(value, ast.Call):
+            qualified = self.imports.qualify(value.func)
+            if qualified in _PARAMETER_CLASSES:
+                return ValueKind.PARAMETER
+            if qualified in _BUFFER_CLASSES:
+                return ValueKind.BUFFER
+            if self.is_module_call(value):
+                return ValueKind.MODULE
+        if type(value) in _CONTAINER_SHAPES:
+            return ValueKind.CONTAINER
+        if self.typer.is_tensor(value, method.locals):
+            return ValueKind.TENSOR
+        return ValueKind.OTHER
+
+    def container(self, value: ast.expr | None, method: Method) -> Container | None:
+        """The shape of a container display or comprehension, and what its elements are."""
+        shape = _CONTAINER_SHAPES.get(type(value))
+        if value is None or shape is None:
+            return None
+        string_keys = isinstance(value, ast.Dict) and all(_is_string(key) for key in value.keys)
+        return Container(shape, self._element_kind(value, method), string_keys)
+
+    def _element_kind(self, value: ast.expr, method: Method) -> ValueKind | None:
+        """What every element of a container display or comprehension is; None when mixed or empty."""
+        if isinstance(value, (ast.List, ast.Tuple)):
+            elements = value.elts
+        elif isinstance(value, ast.Dict):
+            elements = value.values
+        elif isinstance(value, ast.ListComp):
+            elements = [value.elt]
+        elif isinstance(value, ast.DictComp):
+            elements = [value.value]
+        else:
+            return None
+        if not elements or any(isinstance(e, ast.Starred) for e in elements):
+            return None
+        kinds = {self.kind(e, method) for e in elements}
+        return kinds.pop() if len(kinds) == 1 else None
+
+
+def parameter_call(call: ast.expr | None) -> ParameterCall | None:
+    """The ``data`` and ``requires_grad`` arguments of ``nn.Parameter(data, requires_grad)``."""
+    if not isinstance(call, ast.Call):
+        return None
+    if call.args:
+        tensor = call.args[0] if not isinstance(call.args[0], ast.Starred) else None
+    else:
+        tensor = _keyword_argument(call, "data")
+    flag = call.args[1] if len(call.args) > 1 else _keyword_argument(call, "requires_grad")
+    return ParameterCall(tensor, True if flag is None else _literal_bool(flag))
+
+
+def _keyword_argument(call: ast.Call, keyword: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
+
+
+def literal_string(call: ast.Call, keyword: str) -> str | None:
+    """The call's first argument (or ``keyword=``) when it is a string literal."""
+    first = call.args[0] if call.args else _keyword_argument(call, keyword)
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
+
+
+def is_false(expr: ast.expr | None) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is False
+
+
+def callee(expr: ast.expr) -> ast.expr:
+    """``f`` for ``f(...)``; the expression itself otherwise."""
+    return expr.func if isinstance(expr, ast.Call) else expr
+
+
+def _literal_bool(expr: ast.expr) -> bool | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, bool):
+        return expr.value
+    return None
+
+
+def _is_string(expr: ast.expr | None) -> bool:
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, str)

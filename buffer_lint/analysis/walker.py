@@ -1,0 +1,311 @@
+"""The walk that records one ``nn.Module`` subclass's facts.
+
+``__init__`` is walked first, following the helper methods it calls on ``self`` at any depth
+(their facts are "on the init path"); the other methods are walked afterwards. Only
+statements are walked, never whole expression trees: that keeps the analysis a small
+fraction of the cost of ``ast.parse``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, Flow, child_blocks
+from buffer_lint.analysis.facts import (
+    PLAIN_KINDS,
+    AttributeAssignment,
+    ClassFacts,
+    GradToggle,
+    InPlaceUpdate,
+    Method,
+    Registration,
+    RegisterResult,
+    Site,
+    TargetShape,
+    ValueKind,
+)
+from buffer_lint.analysis.values import ValueClassifier, callee, is_false, literal_string, parameter_call
+
+REGISTER_METHODS = {
+    "register_buffer": "buffer",
+    "register_parameter": "parameter",
+    "register_module": "module",
+    "add_module": "module",
+}
+NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+
+
+class ClassWalker:
+    """Walks one module class's methods and records its facts."""
+
+    def __init__(self, facts: ClassFacts, values: ValueClassifier) -> None:
+        self.facts = facts
+        self.values = values
+        self.visited: set[str] = set()
+        self.order = 0
+        # State of the method being walked.
+        self.method: Method | None = None
+        self.on_init_path = False
+        self.assigned: set[str] = set()  # names that may hold a value here (init path)
+        self.plain: set[str] = set()  # names that may hold a plain, unregistered value here
+        self.registered: set[str] = set()  # names registered so far, in walk order
+        self.super_init_pending = False
+        self.no_grad_depth = 0
+        self.block_size = 0
+
+    def walk(self) -> None:
+        init = self.facts.methods.get("__init__")
+        if init is not None and init.self_name:
+            self.on_init_path = True
+            self.super_init_pending = _calls_super_init(init)
+            self._walk_method(init)
+        self.on_init_path = False
+        for name, method in self.facts.methods.items():
+            if name not in self.visited and method.self_name:
+                self.assigned, self.plain = set(), set()
+                self.super_init_pending = False
+                self._walk_method(method)
+
+    def _walk_method(self, method: Method) -> None:
+        self.visited.add(method.name)
+        outer, self.method = self.method, method
+        self.no_grad_depth += method.decorated_no_grad
+        self._walk_body(method.node.body)
+        self.no_grad_depth -= method.decorated_no_grad
+        self.method = outer
+
+    def _walk_body(self, body: list[ast.stmt]) -> None:
+        outer, self.block_size = self.block_size, len(body)
+        for statement in body:
+            self._walk_statement(statement)
+        self.block_size = outer
+
+    def _walk_statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Assign):
+            self._assignment(node, node.targets, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._assignment(node, [node.target], node.value, annotated=True)
+        elif isinstance(node, ast.AugAssign):
+            name = self._self_attribute(node.target)
+            if name:
+                self._record_assignment(name, node.value, node.value, TargetShape.AUGMENTED, node)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self._call_statement(node, node.value)
+        elif isinstance(node, ast.Delete):
+            self._deletion(node)
+        elif type(node) in COMPOUND_STATEMENTS:
+            self._walk_blocks(node)
+
+    def _walk_blocks(self, node: ast.stmt) -> None:
+        """A compound statement's blocks; ``with torch.no_grad():`` marks what its body does."""
+        no_grad = isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            self._is_no_grad(item.context_expr) for item in node.items
+        )
+        self.no_grad_depth += no_grad
+        for flow, blocks in child_blocks(node):
+            if flow is Flow.BRANCHES:
+                self._branches(*blocks)
+            else:
+                self._walk_body(blocks[0])
+        self.no_grad_depth -= no_grad
+
+    def _branches(self, *bodies: list[ast.stmt]) -> None:
+        """Alternatives: each starts from the same state; afterwards a name may hold what any set."""
+        assigned, plain = set(self.assigned), set(self.plain)
+        after_assigned, after_plain = set(assigned), set(plain)
+        for body in bodies:
+            self.assigned, self.plain = set(assigned), set(plain)
+            self._walk_body(body)
+            after_assigned |= self.assigned
+            after_plain |= self.plain
+        self.assigned, self.plain = after_assigned, after_plain
+
+    def _is_no_grad(self, expr: ast.expr) -> bool:
+        qualified = self.facts.imports.qualify(callee(expr))
+        if qualified == "torch.set_grad_enabled" and isinstance(expr, ast.Call):
+            return is_false(expr.args[0] if expr.args else None)
+        return qualified in NO_GRAD_CONTEXTS
+
+    def _site(self, statement: ast.stmt) -> Site:
+        self.order += 1
+        assert self.method is not None
+        return Site(statement, self.method, self.on_init_path, self.order, self.no_grad_depth > 0, self.block_size == 1)
+
+    def _self_attribute(self, expr: ast.expr | None) -> str | None:
+        """``x`` for ``self.x``; None otherwise."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            if self.method is not None and expr.value.id == self.method.self_name:
+                return expr.attr
+        return None
+
+    def _self_method_call(self, expr: ast.expr | None) -> tuple[str, ast.Call] | None:
+        if isinstance(expr, ast.Call):
+            name = self._self_attribute(expr.func)
+            if name:
+                return name, expr
+        return None
+
+    def _assignment(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr, annotated: bool = False) -> None:
+        self._call_in_value(node, targets, value)  # the right side runs first
+        shape = TargetShape.ANNOTATED if annotated else TargetShape.PLAIN
+        if len(targets) > 1:
+            shape = TargetShape.CHAINED
+        for target in targets:
+            name = self._self_attribute(target)
+            if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                self._grad_toggle(target.value, not is_false(value), node, value)
+            elif name:
+                self._record_assignment(name, value, value, shape, node)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                self._tuple_assignment(node, target, value)
+
+    def _tuple_assignment(self, node: ast.stmt, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        elements = target.elts
+        values: list[ast.expr | None] = [None] * len(elements)
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elements):
+            if not any(isinstance(e, ast.Starred) for e in (*elements, *value.elts)):
+                values = list(value.elts)
+        for element, element_value in zip(elements, values):
+            name = self._self_attribute(element)
+            if name:
+                self._record_assignment(name, element_value, value, TargetShape.TUPLE, node)
+
+    def _call_in_value(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr) -> None:
+        call = self._self_method_call(value)
+        if call is None:
+            return
+        method_name, expr = call
+        if method_name in REGISTER_METHODS and not self.facts.defines(method_name):
+            self._register_result(method_name, expr, targets, node)
+            self._registration(method_name, expr, node)
+        else:
+            self._follow_helper(method_name)
+
+    def _register_result(self, method_name: str, call: ast.Call, targets: list[ast.expr], node: ast.stmt) -> None:
+        registered = literal_string(call, "name")
+        only = targets[0] if len(targets) == 1 else None
+        replaces = isinstance(only, ast.Attribute) and only.attr == registered
+        sources = tuple(ast.unparse(t) for t in targets)
+        self.facts.register_results.append(RegisterResult(method_name, registered, sources, replaces, self._site(node)))
+
+    def _record_assignment(
+        self, name: str, value: ast.expr | None, right_side: ast.expr, shape: TargetShape, node: ast.stmt
+    ) -> None:
+        assert self.method is not None
+        kind = self.values.kind(value, self.method)
+        assignment = AttributeAssignment(
+            name=name,
+            value=value,
+            right_side=right_side,
+            shape=shape,
+            kind=kind,
+            site=self._site(node),
+            before_super_init=self.super_init_pending,
+            assigned_before=name in self.assigned,
+            copies=self._self_attribute(value),
+            parameter=parameter_call(value) if kind is ValueKind.PARAMETER else None,
+            container=self.values.container(value, self.method) if kind is ValueKind.CONTAINER else None,
+        )
+        self.facts.assignments.append(assignment)
+        self.assigned.add(name)
+        if kind in PLAIN_KINDS and name not in self.registered:
+            self.plain.add(name)
+
+    def _deletion(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            name = self._self_attribute(target)
+            if name:
+                self.facts.deleted.add(name)
+                self.assigned.discard(name)
+                self.plain.discard(name)
+
+    def _call_statement(self, node: ast.Expr, call: ast.Call) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            if isinstance(func, ast.Name) and func.id == "setattr" and call.args:
+                if self._is_self(call.args[0]):
+                    self.facts.registers_computed_names = True
+            return
+        if func.attr == "__init__" and self._is_super_init(call):
+            self.super_init_pending = False
+            self.facts.calls_base_init |= self.on_init_path
+            return
+        if func.attr == "requires_grad_":
+            argument = call.args[0] if call.args else next((k.value for k in call.keywords), None)
+            self._grad_toggle(func.value, not is_false(argument), node)
+            return
+        if _is_inplace(func.attr):
+            self._inplace_update(call, node)
+            return
+        own = self._self_method_call(call)
+        if own is None:
+            return
+        method_name, expr = own
+        if method_name in REGISTER_METHODS and not self.facts.defines(method_name):
+            self._registration(method_name, expr, node)
+        else:
+            self._follow_helper(method_name)
+
+    def _inplace_update(self, call: ast.Call, node: ast.stmt) -> None:
+        """``self.x.mul_(m).add_(v)``: in-place methods chained on one attribute, with all their arguments."""
+        arguments: list[ast.expr] = []
+        receiver: ast.expr = call
+        while (
+            isinstance(receiver, ast.Call)
+            and isinstance(receiver.func, ast.Attribute)
+            and _is_inplace(receiver.func.attr)
+        ):
+            arguments += [*receiver.args, *(k.value for k in receiver.keywords)]
+            receiver = receiver.func.value
+        name = self._self_attribute(receiver)
+        if name:
+            self.facts.inplace_updates.append(InPlaceUpdate(name, tuple(arguments), self._site(node)))
+
+    def _is_self(self, expr: ast.expr) -> bool:
+        return isinstance(expr, ast.Name) and self.method is not None and expr.id == self.method.self_name
+
+    def _is_super_init(self, call: ast.Call) -> bool:
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+            return True
+        return bool(call.args) and self._is_self(call.args[0])  # Base.__init__(self, ...)
+
+    def _registration(self, method_name: str, call: ast.Call, node: ast.stmt) -> None:
+        name = literal_string(call, "name")
+        if name is None:
+            self.facts.registers_computed_names = True
+            return
+        kind = REGISTER_METHODS[method_name]
+        after_plain = name in self.plain
+        self.facts.registrations.append(Registration(kind, name, self._site(node), method_name, after_plain))
+        self.registered.add(name)
+        self.assigned.add(name)
+        self.plain.discard(name)
+
+    def _grad_toggle(self, owner: ast.expr, enables: bool, node: ast.stmt, value: ast.expr | None = None) -> None:
+        """``<owner>.requires_grad = X`` or ``<owner>.requires_grad_(X)``."""
+        name = self._self_attribute(owner)
+        on_self = self._is_self(owner)
+        if name is not None or on_self or enables:  # p.requires_grad = True in a loop may unfreeze anything
+            assigned = ast.unparse(value) if value is not None else None
+            self.facts.grad_toggles.append(GradToggle(name, not enables, self._site(node), on_self, assigned))
+
+    def _follow_helper(self, method_name: str) -> None:
+        helper = self.facts.methods.get(method_name)
+        if self.on_init_path and helper is not None and helper.self_name and method_name not in self.visited:
+            self._walk_method(helper)
+
+
+def _is_inplace(method_name: str) -> bool:
+    return method_name.endswith("_") and not method_name.startswith("_") and method_name != "requires_grad_"
+
+
+def _calls_super_init(init: Method) -> bool:
+    """Whether ``__init__`` calls a base ``__init__`` at its top level (else order is unknown)."""
+    for statement in init.node.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "__init__":
+                return True
+    return False
