@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
+from buffer_lint.audit import command as audit_command
 from buffer_lint.cache import CACHE_DIR_NAME
 from buffer_lint.config import ConfigError, Configuration, file_config, resolve
 from buffer_lint.findings import FileResult
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="explain a rule")
     rule.add_argument("code", nargs="?", help="a rule code, e.g. BUF001")
     rule.add_argument("--all", action="store_true", help="explain every rule")
+    audit_command.add_parser(commands)
     return parser
 
 
@@ -98,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rule":
             return run_rule(args, parser)
+        if args.command == "audit":
+            return audit_command.run(args)
         return run_check(args)
     except (SelectorError, ConfigError) as error:
         print(f"buffer-lint: error: {error}", file=sys.stderr)

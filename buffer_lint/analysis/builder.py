@@ -69,7 +69,6 @@ class _FactsBuilder:
     ) -> None:
         self.imports = imports
         self.typer = TensorTyper(imports)
-        self.values = ValueClassifier(imports, self.typer, self.is_module_call)
         self.extra_bases = extra_bases
         self.local_classes = {node.name: node for node in definitions}
         self.file_constants = file_constants
@@ -123,8 +122,8 @@ class _FactsBuilder:
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
             q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in qualified_bases
         )
-        if is_module:
-            ClassWalker(facts, self.values).walk()
+        if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
+            ClassWalker(facts, ValueClassifier(self.imports, self.typer, self.is_module_call)).walk()
         return facts
 
     def _methods(self, node: ast.ClassDef) -> dict[str, Method]:
