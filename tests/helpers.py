@@ -70,7 +70,7 @@ def markers(path: Path, kind: str) -> Counter[tuple[int, int, str]]:
             if items is None:
                 raise MarkerError(
                     f"{path}:{number}: a marker is '# error: CODE:COLUMN' or '# fixed: CODE:COLUMN' (1-based column, "
-                    f"as the CLI prints it; several separated by commas), not {line[marker.start():].strip()!r}"
+                    f"as the CLI prints it; several separated by commas), not {line[marker.start() :].strip()!r}"
                 )
             if marker.group("kind") == kind:
                 for item in items.group("items").split(","):

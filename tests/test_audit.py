@@ -66,7 +66,7 @@ def test_reports_plain_tensors_and_containers_at_the_assigning_lines(models) -> 
 def test_messages_say_what_breaks_and_what_to_write(models) -> None:  # type: ignore[no-untyped-def]
     with tracing():
         by_attribute = {f.attribute: f.finding.message for f in audit(models.Faulty())}
-    assert "register_buffer(\"mask\"" in by_attribute["mask"] and ".to()" in by_attribute["mask"]
+    assert 'register_buffer("mask"' in by_attribute["mask"] and ".to()" in by_attribute["mask"]
     assert by_attribute["blocks"].startswith("list of modules 'blocks'") and "nn.ModuleList" in by_attribute["blocks"]
     assert by_attribute["tables"].startswith("dict of tensors 'tables'")
 

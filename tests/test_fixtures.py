@@ -88,8 +88,7 @@ def test_a_marker_needs_its_column(tmp_path: Path) -> None:
 def test_markers_are_read_with_their_columns_and_kinds(tmp_path: Path) -> None:
     path = tmp_path / "model.py"
     path.write_text(
-        "x = 1  # noqa: BUF002  # error: BUF001:9, BUF006:9\n"
-        "y = 2  # fixed: BUF001:1 (a note)  # error: BUF002:5\n"
+        "x = 1  # noqa: BUF002  # error: BUF001:9, BUF006:9\ny = 2  # fixed: BUF001:1 (a note)  # error: BUF002:5\n"
     )
     assert markers(path, "error") == Counter({(1, 9, "BUF001"): 1, (1, 9, "BUF006"): 1, (2, 5, "BUF002"): 1})
     assert markers(path, "fixed") == Counter({(2, 1, "BUF001"): 1})

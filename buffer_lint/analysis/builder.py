@@ -10,6 +10,7 @@ from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
+from buffer_lint.analysis.returns import FileReturns
 from buffer_lint.analysis.tensors import TensorTyper
 from buffer_lint.analysis.values import ValueClassifier, callee
 from buffer_lint.analysis.walker import NO_GRAD_CONTEXTS, ClassWalker
@@ -20,7 +21,10 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 def analyze_file(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) -> FileFacts:
     """The facts of every class in a parsed file; ``extra_bases`` are more nn.Module base classes."""
     definitions, in_functions = _class_definitions(tree.body)
-    builder = _FactsBuilder(ImportMap.from_file(tree), extra_bases, definitions, _file_constants(tree))
+    imports = ImportMap.from_file(tree)
+    typer = TensorTyper(imports)
+    typer.returns = FileReturns(tree, definitions, typer)
+    builder = _FactsBuilder(imports, typer, extra_bases, definitions, _file_constants(tree))
     classes = [builder.facts_for(node) for node in definitions]
     for facts in classes:
         facts.nested_in_function = id(facts.node) in in_functions
@@ -63,12 +67,13 @@ class _FactsBuilder:
     def __init__(
         self,
         imports: ImportMap,
+        typer: TensorTyper,
         extra_bases: frozenset[str],
         definitions: list[ast.ClassDef],
         file_constants: dict[str, ast.expr],
     ) -> None:
         self.imports = imports
-        self.typer = TensorTyper(imports)
+        self.typer = typer
         self.extra_bases = extra_bases
         self.local_classes = {node.name: node for node in definitions}
         self.file_constants = file_constants
@@ -122,6 +127,11 @@ class _FactsBuilder:
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
             q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in qualified_bases
         )
+        for method in facts.methods.values():
+            method.self_tensor = facts.holds_tensor
+        facts.resolved_methods = {
+            name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
+        } | facts.methods
         if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
             ClassWalker(facts, ValueClassifier(self.imports, self.typer, self.is_module_call)).walk()
         return facts
@@ -138,6 +148,7 @@ class _FactsBuilder:
                     self_name=positional[0].arg if positional and is_bound else None,
                     typer=self.typer,
                     decorated_no_grad=any(d in NO_GRAD_CONTEXTS for d in decorators),
+                    owner=node.name,
                 )
         return methods
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
 from buffer_lint.analysis.imports import ImportMap
-from buffer_lint.analysis.tensors import LazyLocalTensors, TensorTyper, arguments_with_defaults, local_bindings
+from buffer_lint.analysis.tensors import Scope, TensorTyper, arguments_with_defaults, local_bindings
 
 
 class TargetShape(enum.Enum):
@@ -55,6 +55,7 @@ class Container:
     shape: ContainerShape
     element_kind: ValueKind | None  # what every element (a dict: every value) is; None when mixed or empty
     string_keys: bool  # a dict display whose keys are all string literals (not a comprehension)
+    empty: bool = False  # ``[]`` or ``{}``: filled later, if at all
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class Method:
     self_name: str | None
     typer: TensorTyper
     decorated_no_grad: bool
+    owner: str  # the name of the class that defines it
+    self_tensor: Callable[[str], bool] = field(default=lambda name: False, repr=False)  # self.<name> is a tensor
 
     @property
     def name(self) -> str:
@@ -154,8 +157,9 @@ class Method:
         return list(local_bindings(self.node.body))
 
     @cached_property
-    def locals(self) -> LazyLocalTensors:
-        return LazyLocalTensors(self.typer, self.node)
+    def scope(self) -> Scope:
+        """What the method's expressions see: its local tensors, ``self``'s tensors, the class's methods."""
+        return Scope(self.typer, self.node, self.self_name, self.owner, self.self_tensor)
 
 
 @dataclass
@@ -174,6 +178,11 @@ class ClassFacts:
     register_results: list[RegisterResult] = field(default_factory=list)
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
+    plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
+    # What __init__ puts into ``self.<name>`` item by item: ``self.x[k] = v``, ``self.x.append(v)``.
+    added_elements: dict[str, list[ValueKind]] = field(default_factory=dict)
+    # The methods an instance runs: its own, then those it inherits from same-file bases (a simple MRO).
+    resolved_methods: dict[str, Method] = field(default_factory=dict)
     _complex_methods: dict[int, bool] = field(default_factory=dict, repr=False)
     registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
     calls_base_init: bool = False  # __init__ calls super().__init__() or Base.__init__(self) somewhere
@@ -192,6 +201,42 @@ class ClassFacts:
                 names.setdefault(assignment.name, registering_kinds[assignment.kind])
         return names
 
+    def element_kind(self, assignment: AttributeAssignment) -> ValueKind | None:
+        """What every element of the assigned container is, counting those ``__init__`` adds one by one
+        to an empty one (``self.heads = {}`` then ``self.heads[k] = nn.Linear(...)``)."""
+        container = assignment.container
+        if container is None:
+            return None
+        if not container.empty:
+            return container.element_kind
+        kinds = set(self.added_elements.get(assignment.name, ()))
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def is_registered(self, name: str) -> bool:
+        """Registered by a ``register_*`` call or a base class, or assigned a parameter or buffer on
+        every path through ``__init__`` (``if learn: self.x = nn.Parameter(self.x)`` leaves it plain)."""
+        if name not in self.registered_names:
+            return False
+        by_call = any(r.name == name for r in self.registrations)
+        by_base = name in self.base_buffers or name in (self.base_parameters or ())
+        return by_call or by_base or name not in self.plain_after_init
+
+    def holds_tensor(self, name: str) -> bool:
+        """Whether ``self.<name>`` is a buffer or a parameter so far (read while the walk goes on)."""
+        if name in self.base_buffers or name in (self.base_parameters or ()):
+            return True
+        if any(r.name == name and r.kind != "module" for r in self.registrations):
+            return True
+        return any(a.name == name and a.kind in (ValueKind.PARAMETER, ValueKind.BUFFER) for a in self.assignments)
+
+    def holds_parameter(self, name: str) -> bool:
+        """Whether ``self.<name>`` is a parameter so far: assigning it elsewhere registers a parameter there."""
+        if name in (self.base_parameters or ()):
+            return True
+        if any(r.name == name and r.kind == "parameter" for r in self.registrations):
+            return True
+        return any(a.name == name and a.kind is ValueKind.PARAMETER for a in self.assignments)
+
     def assignments_to(self, name: str) -> Iterator[AttributeAssignment]:
         return (a for a in self.assignments if a.name == name)
 
@@ -204,14 +249,23 @@ class ClassFacts:
         machinery never runs, and register_buffer would raise AttributeError."""
         return "__init__" not in self.methods or self.calls_base_init
 
-    @cached_property
-    def holds_integer_parameters(self) -> bool:
-        """Quantized storage: parameters of integer or float8 dtype, which cannot require grad at all.
-        Frameworks load and offload such weights as parameters, so frozen ones are not constants.
-        The dtype may come through a local, an argument's default or a file constant."""
-        return any(
-            a.kind is ValueKind.PARAMETER and self._mentions_integer_dtype(a.value, a.site.method, depth=3)
-            for a in self.assignments
+    def is_quantized_storage(self, assignment: AttributeAssignment) -> bool:
+        """A parameter of integer or float8 dtype (which cannot require grad at all), or, in a class that
+        holds one, a parameter that goes with it: a scale or zero point, or one allocated empty to be filled
+        by a loader (``torch.empty``, ``torch.zeros``). Frameworks load and offload these as parameters, so a
+        frozen one is not a constant. The dtype may come through a local, an argument's default or a file
+        constant. A frozen parameter with real values beside them is still a constant."""
+        if assignment.kind is not ValueKind.PARAMETER:
+            return False
+        if self._is_integer_parameter(assignment):
+            return True
+        companion = any(part in assignment.name.lower() for part in QUANTIZATION_COMPANIONS)
+        placeholder = _is_allocation(assignment.parameter.tensor if assignment.parameter else None, self.imports)
+        return (companion or placeholder) and any(self._is_integer_parameter(a) for a in self.assignments)
+
+    def _is_integer_parameter(self, assignment: AttributeAssignment) -> bool:
+        return assignment.kind is ValueKind.PARAMETER and self._mentions_integer_dtype(
+            assignment.value, assignment.site.method, depth=3
         )
 
     def _mentions_integer_dtype(self, expr: ast.expr | None, method: Method, depth: int) -> bool:
@@ -243,6 +297,38 @@ class ClassFacts:
             self._complex_methods[key] = builds_complex(method)
         return self._complex_methods[key]
 
+    def replaced_from_inputs(self, name: str) -> bool:
+        """An input slot or a scratch placeholder: a method other than ``__init__`` stores in ``self.<name>``
+        something made from its own arguments (``self.lengths = lengths``, ``self.state = self.proj(x)``),
+        not a new torch tensor; what ``__init__`` put there is only a placeholder."""
+        for assignment in self.assignments_to(name):
+            method = assignment.site.method
+            if assignment.site.on_init_path or assignment.value is None or method.self_name is None:
+                continue
+            arguments = {a.arg for a, _ in arguments_with_defaults(method.node.args)} - {method.self_name}
+            names = {n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)}
+            if names & arguments and not _calls_torch(assignment.value, self.imports):
+                return not _reads_before(method, name, assignment.site.statement)
+        return False
+
+    def used_only_as_index(self, name: str) -> bool:
+        """Every read of ``<obj>.<name>`` in the class indexes something (``x[:, self.order]``): a CPU index
+        tensor indexes a CUDA tensor just as well."""
+        reads, as_index = self._attribute_reads
+        return reads.get(name, 0) > 0 and reads.get(name, 0) == as_index.get(name, 0)
+
+    @cached_property
+    def _attribute_reads(self) -> tuple[dict[str, int], dict[str, int]]:
+        reads: dict[str, int] = {}
+        as_index: dict[str, int] = {}
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                reads[node.attr] = reads.get(node.attr, 0) + 1
+            elif isinstance(node, ast.Subscript):
+                for index in _index_attributes(node.slice):
+                    as_index[index] = as_index.get(index, 0) + 1
+        return reads, as_index
+
     def reads_attribute(self, name: str) -> bool:
         """Whether any method reads ``<something>.<name>`` (a flag the class keeps for itself)."""
         return name in self._attributes_read
@@ -269,3 +355,90 @@ class FileFacts:
     def module_classes(self) -> Iterator[ClassFacts]:
         """The classes that are ``nn.Module`` subclasses: the ones rules check."""
         return (c for c in self.classes if c.is_module)
+
+
+def _calls_torch(expr: ast.expr, imports: ImportMap) -> bool:
+    """Whether the expression calls a function of torch itself (``torch.zeros(n)``: a new CPU tensor)."""
+    return any(isinstance(n, ast.Call) and (imports.qualify(n.func) or "").startswith("torch.") for n in ast.walk(expr))
+
+
+def _index_attributes(index: ast.expr) -> Iterator[str]:
+    """``self.order`` in ``x[self.order]`` or ``x[:, self.order]``: attributes used directly as an index."""
+    for element in index.elts if isinstance(index, ast.Tuple) else [index]:
+        if isinstance(element, ast.Attribute):
+            yield element.attr
+
+
+# Name parts of the parameters that accompany quantized storage (``weight_scale``, ``qzeros``, ``input_amax``).
+QUANTIZATION_COMPANIONS = ("scale", "zero", "zp", "absmax", "amax")
+# Tensors allocated to be filled later (by a checkpoint loader, in quantized layers).
+_ALLOCATIONS = frozenset({"torch.empty", "torch.zeros", "torch.empty_like", "torch.zeros_like", "torch.empty_strided"})
+_SCALAR_FACTORIES = frozenset({"torch.tensor", "torch.as_tensor", "torch.scalar_tensor"})
+_SCALAR_ANNOTATIONS = frozenset({"int", "float", "bool"})
+
+
+def is_python_scalar(assignment: AttributeAssignment) -> bool:
+    """``torch.tensor(0.07)`` or ``torch.tensor(temperature)`` for a number argument: a 0-d tensor made
+    from a Python scalar, which PyTorch lets mix with tensors on any device as a scalar."""
+    value = assignment.value
+    method = assignment.site.method
+    if not isinstance(value, ast.Call) or len(value.args) != 1 or any(k.arg == "device" for k in value.keywords):
+        return False
+    if method.typer.imports.qualify(value.func) not in _SCALAR_FACTORIES:
+        return False
+    return _is_number(value.args[0], method)
+
+
+def _is_number(expr: ast.expr, method: Method) -> bool:
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        expr = expr.operand
+    if isinstance(expr, ast.Constant):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, complex)
+    if isinstance(expr, ast.Name):
+        for argument, default in arguments_with_defaults(method.node.args):
+            if argument.arg == expr.id:
+                annotation = argument.annotation
+                if isinstance(annotation, ast.Name):
+                    return annotation.id in _SCALAR_ANNOTATIONS
+                return annotation is None and default is not None and _is_number(default, method)
+    return False
+
+
+def _reads_before(method: Method, name: str, statement: ast.stmt) -> bool:
+    """Whether the method reads ``self.<name>`` before (or in) ``statement``: then the old value is used."""
+    return any(
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Load)
+        and node.attr == name
+        and isinstance(node.value, ast.Name)
+        and node.value.id == method.self_name
+        and (node.lineno, node.col_offset) <= (statement.end_lineno or statement.lineno, statement.end_col_offset or 0)
+        for node in ast.walk(method.node)
+    )
+
+
+def stores_argument(assignment: AttributeAssignment) -> bool:
+    """Whether the value may be an argument of the method itself (``self.w = w``, ``w if ... else ...``):
+    the caller's own object, an ``nn.Parameter`` perhaps."""
+    method = assignment.site.method
+    arguments = {a.arg for a, _ in arguments_with_defaults(method.node.args)} - {method.self_name}
+    return any(isinstance(v, ast.Name) and v.id in arguments for v in _possible_values(assignment.value))
+
+
+def _possible_values(expr: ast.expr | None) -> Iterator[ast.expr]:
+    """The expressions ``expr`` may evaluate to as a whole: itself, or a branch of ``a if c else b`` / ``a or b``."""
+    if isinstance(expr, ast.IfExp):
+        yield from _possible_values(expr.body)
+        yield from _possible_values(expr.orelse)
+    elif isinstance(expr, ast.BoolOp):
+        for value in expr.values:
+            yield from _possible_values(value)
+    elif expr is not None:
+        yield expr
+
+
+def _is_allocation(expr: ast.expr | None, imports: ImportMap) -> bool:
+    """``torch.empty(...)`` or ``torch.zeros(...)``, perhaps moved or cast (``.to(dtype)``)."""
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("to", "cuda"):
+        expr = expr.func.value
+    return isinstance(expr, ast.Call) and imports.qualify(expr.func) in _ALLOCATIONS

@@ -1,19 +1,27 @@
 """Decide whether an expression certainly evaluates to a ``torch.Tensor``.
 
-Precision before recall: an expression is a tensor only when torch's own stubs say so.
-Calls the analysis cannot see into (same-file helpers included) are not tensors.
+Precision before recall: an expression is a tensor when torch's own stubs say so, when an
+annotation says so (``Tensor``, ``Optional[Tensor]``...: a buffer may hold None), when it is
+narrowed by ``isinstance``, or when it calls a function of the file that returns tensors.
+Calls the analysis cannot see into are not tensors.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Container, Iterable, Iterator
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from typing import Optional, Protocol, Union
 
 from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.torch_api import TENSOR_ATTRIBUTES, TENSOR_FUNCTIONS, TENSOR_METHODS
 
 _TENSOR_TYPES = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.LongTensor"})
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+_TUPLE = frozenset({"typing.Tuple", "tuple"})
+_ISINSTANCE = "isinstance"
 # Comparisons that return a plain bool whatever the operands are.
 _IDENTITY_OPS = (ast.Is, ast.IsNot, ast.In, ast.NotIn)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -24,55 +32,170 @@ _BINDS_WITHOUT_VALUE = frozenset(
 )
 
 
-class TensorTyper:
-    def __init__(self, imports: ImportMap) -> None:
-        self.imports = imports
+class Scope:
+    """What an expression inside one function can see: its local tensor names (inferred when an
+    expression first reads a name) and, in a method, the tensors ``self`` holds and the class's
+    own methods."""
 
-    def is_tensor(self, expr: ast.expr | None, local_tensors: Container[str] = frozenset()) -> bool:
+    def __init__(
+        self,
+        typer: TensorTyper,
+        function: ast.FunctionDef | ast.AsyncFunctionDef | None,
+        self_name: str | None = None,
+        owner: str | None = None,
+        self_tensor: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.typer = typer
+        self.function = function
+        self.self_name = self_name
+        self.owner = owner  # the class whose method this is
+        self.self_tensor = self_tensor or _nothing
+        self._names: frozenset[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self.typer.local_tensors(self) if self.function is not None else frozenset()
+        return name in self._names
+
+
+def _nothing(name: str) -> bool:
+    return False
+
+
+class TensorTyper:
+    """Decides what a file's expressions are; ``returns`` knows what the file's own functions return."""
+
+    def __init__(self, imports: ImportMap, returns: ReturnTypes | None = None) -> None:
+        self.imports = imports
+        self.returns = returns
+
+    def is_tensor(self, expr: ast.expr | None, scope: Scope | None = None) -> bool:
+        scope = scope or Scope(self, None)
         if isinstance(expr, ast.Call):
-            func = expr.func
-            if self.imports.qualify(func) in TENSOR_FUNCTIONS:
-                return True
-            return (
-                isinstance(func, ast.Attribute)
-                and func.attr in TENSOR_METHODS
-                and self.is_tensor(func.value, local_tensors)
-            )
+            return self._call_is_tensor(expr, scope)
         if isinstance(expr, ast.Name):
-            return expr.id in local_tensors
+            return expr.id in scope
         if isinstance(expr, ast.Attribute):
-            return expr.attr in TENSOR_ATTRIBUTES and self.is_tensor(expr.value, local_tensors)
+            if isinstance(expr.value, ast.Name) and expr.value.id == scope.self_name and scope.self_name:
+                return scope.self_tensor(expr.attr)
+            return expr.attr in TENSOR_ATTRIBUTES and self.is_tensor(expr.value, scope)
         if isinstance(expr, ast.Subscript):
-            return self.is_tensor(expr.value, local_tensors)
+            return self.is_tensor(expr.value, scope)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Mod) and isinstance(expr.left, (ast.Constant, ast.JoinedStr)):
                 return False  # "%s" % tensor is a string
-            return self.is_tensor(expr.left, local_tensors) or self.is_tensor(expr.right, local_tensors)
+            return self.is_tensor(expr.left, scope) or self.is_tensor(expr.right, scope)
         if isinstance(expr, ast.UnaryOp):
-            return not isinstance(expr.op, ast.Not) and self.is_tensor(expr.operand, local_tensors)
+            return not isinstance(expr.op, ast.Not) and self.is_tensor(expr.operand, scope)
         if isinstance(expr, ast.Compare):
             return not any(isinstance(op, _IDENTITY_OPS) for op in expr.ops) and any(
-                self.is_tensor(e, local_tensors) for e in (expr.left, *expr.comparators)
+                self.is_tensor(e, scope) for e in (expr.left, *expr.comparators)
             )
         if isinstance(expr, ast.IfExp):
-            return self.is_tensor(expr.body, local_tensors) and self.is_tensor(expr.orelse, local_tensors)
+            return self._branches_are_tensors(expr, scope)
         return False
 
-    def is_tensor_annotation(self, annotation: ast.expr | None) -> bool:
-        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-            return annotation.value in ("Tensor", "torch.Tensor")
-        return annotation is not None and self.imports.qualify(annotation) in _TENSOR_TYPES
+    def _call_is_tensor(self, call: ast.Call, scope: Scope) -> bool:
+        func = call.func
+        if self.imports.qualify(func) in TENSOR_FUNCTIONS:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr in TENSOR_METHODS and self.is_tensor(func.value, scope):
+            return True
+        return self.returns is not None and isinstance(self.returns.of_call(call, scope), TensorKind)
 
-    def local_tensors(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-        """Local names that are tensors wherever they are read: every binding binds a tensor."""
+    def tuple_elements(self, expr: ast.expr | None, scope: Scope, size: int) -> list[bool] | None:
+        """For ``a, b = expr``: whether each element is a tensor, when ``expr`` is a call returning a tuple."""
+        if not isinstance(expr, ast.Call) or self.returns is None:
+            return None
+        kinds = self.returns.of_call(expr, scope)
+        if not isinstance(kinds, tuple) or len(kinds) != size:
+            return None
+        return [kind is not None for kind in kinds]
+
+    def _branches_are_tensors(self, expr: ast.IfExp, scope: Scope) -> bool:
+        """``x if isinstance(x, Tensor) else torch.tensor(x)``: a branch that is the narrowed name counts."""
+        narrowed, when_true = self.isinstance_test(expr.test)
+        tensor_branch = expr.body if when_true else expr.orelse
+        other = expr.orelse if when_true else expr.body
+        if narrowed is not None and isinstance(tensor_branch, ast.Name) and tensor_branch.id == narrowed:
+            return self.is_tensor(other, scope)
+        return self.is_tensor(expr.body, scope) and self.is_tensor(expr.orelse, scope)
+
+    def isinstance_test(self, test: ast.expr) -> tuple[str | None, bool]:
+        """(``x``, True) for ``isinstance(x, Tensor)``, (``x``, False) for ``not isinstance(x, Tensor)``."""
+        negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        call = test.operand if negated and isinstance(test, ast.UnaryOp) else test
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == _ISINSTANCE
+            and len(call.args) == 2
+            and isinstance(call.args[0], ast.Name)
+            and self._names_tensor_type(call.args[1])
+        ):
+            return call.args[0].id, not negated
+        return None, False
+
+    def _names_tensor_type(self, expr: ast.expr) -> bool:
+        types = expr.elts if isinstance(expr, ast.Tuple) else [expr]
+        return any(self.imports.qualify(t) in _TENSOR_TYPES for t in types)
+
+    def annotation(self, annotation: ast.expr | None) -> TensorKind | None:
+        """TENSOR for ``Tensor``, OPTIONAL for ``Optional[Tensor]``, ``Tensor | None``, ``Union[Tensor, None]``
+        (string annotations too); None for anything else, ``Union[float, Tensor]`` included."""
+        if annotation is None:
+            return None
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            return self.annotation(_parse_annotation(annotation.value))
+        if self.imports.qualify(annotation) in _TENSOR_TYPES:
+            return TensorKind.TENSOR
+        members = self._union_members(annotation)
+        if members is None:
+            return None
+        kinds = [None if _is_none(m) else self.annotation(m) for m in members]
+        if any(_is_none(m) for m in members) and any(k is not None for k in kinds):
+            return TensorKind.OPTIONAL if all(k is not None or _is_none(m) for k, m in zip(kinds, members)) else None
+        return TensorKind.TENSOR if kinds and all(k is TensorKind.TENSOR for k in kinds) else None
+
+    def _union_members(self, annotation: ast.expr) -> list[ast.expr] | None:
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            return [*(self._union_members(annotation.left) or [annotation.left]), annotation.right]
+        if isinstance(annotation, ast.Subscript):
+            qualified = self.imports.qualify(annotation.value)
+            inner = annotation.slice
+            if qualified in _OPTIONAL:
+                return [inner, ast.Constant(None)]
+            if qualified in _UNION:
+                return list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        return None
+
+    def tuple_annotation(self, annotation: ast.expr | None) -> tuple[TensorKind | None, ...] | None:
+        """``Tuple[Tensor, Tensor]`` / ``tuple[Tensor, Tensor]``: the kind of each element."""
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            return self.tuple_annotation(_parse_annotation(annotation.value))
+        if not isinstance(annotation, ast.Subscript):
+            return None
+        name = annotation.value
+        if not (self.imports.qualify(name) in _TUPLE or (isinstance(name, ast.Name) and name.id == "tuple")):
+            return None
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elements):
+            return None
+        return tuple(self.annotation(e) for e in elements)
+
+    def local_tensors(self, scope: Scope) -> frozenset[str]:
+        """Local names that are tensors wherever they are read: every binding binds a tensor (an
+        argument annotated ``Optional[Tensor]`` counts: a buffer may hold None)."""
+        function = scope.function
+        assert function is not None
         bindings: dict[str, list[ast.expr]] = {}
         unknown: set[str] = set()
-        for arg, default in arguments_with_defaults(function.args):
-            defaults_to_none = isinstance(default, ast.Constant) and default.value is None
-            if self.is_tensor_annotation(arg.annotation) and not defaults_to_none and arg.arg not in unknown:
-                bindings.setdefault(arg.arg, [])
+        narrowed = _narrowed_arguments(self, function)
+        for arg, _ in arguments_with_defaults(function.args):
+            if (self.annotation(arg.annotation) is not None or arg.arg in narrowed) and arg.arg not in unknown:
+                bindings.setdefault(arg.arg, []).append(_TENSOR_PLACEHOLDER)
             else:
-                unknown.add(arg.arg)  # unannotated, or "x: Tensor = None", which may well be None
+                unknown.add(arg.arg)  # unannotated: anything
         arguments = function.args
         for extra in (arguments.vararg, arguments.kwarg):
             if extra:
@@ -84,12 +207,62 @@ class TensorTyper:
                 bindings.setdefault(name, []).append(value)
         candidates = frozenset(bindings) - unknown
         while True:  # drop names bound to a non-tensor until nothing changes
-            kept = frozenset(
-                name for name in candidates if all(self.is_tensor(value, candidates) for value in bindings[name])
-            )
+            kept = frozenset(name for name in candidates if self._all_tensors(bindings[name], candidates, scope))
             if kept == candidates:
                 return kept
             candidates = kept
+
+    def _all_tensors(self, values: list[ast.expr], candidates: frozenset[str], scope: Scope) -> bool:
+        assumed = _Assumed(candidates, scope)
+        return all(v is _TENSOR_PLACEHOLDER or self.is_tensor(v, assumed) for v in values)
+
+
+class TensorKind(enum.Enum):
+    TENSOR = "tensor"
+    OPTIONAL = "optional"  # a tensor or None
+
+
+# What a function returns: a tensor (TensorKind), a tuple (the kind of each element), or unknown (None).
+Returned = Union[TensorKind, tuple[Optional[TensorKind], ...], None]
+
+
+class ReturnTypes(Protocol):
+    def of_call(self, call: ast.Call, scope: Scope) -> Returned:
+        """What a call of the file's own functions or methods returns."""
+
+
+class _Assumed(Scope):
+    """A scope whose local tensors are assumed (while the fixed point of ``local_tensors`` is computed)."""
+
+    def __init__(self, names: frozenset[str], scope: Scope) -> None:
+        super().__init__(scope.typer, scope.function, scope.self_name, scope.owner, scope.self_tensor)
+        self._names = names
+
+
+_TENSOR_PLACEHOLDER = ast.Constant(...)  # an argument annotated as a tensor: a binding known to be one
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None and expr is not _TENSOR_PLACEHOLDER
+
+
+def _parse_annotation(text: str) -> ast.expr | None:
+    try:
+        return ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+
+
+def _narrowed_arguments(typer: TensorTyper, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Arguments that ``if not isinstance(x, Tensor): x = ...`` at the top of the body narrows to tensors."""
+    narrowed = set()
+    for statement in function.body:
+        if isinstance(statement, ast.If) and not statement.orelse:
+            name, when_true = typer.isinstance_test(statement.test)
+            rebinds = any(n == name for s in statement.body for n, _ in _statement_bindings(s, False))
+            if name is not None and not when_true and rebinds:
+                narrowed.add(name)
+    return narrowed
 
 
 def arguments_with_defaults(arguments: ast.arguments) -> Iterator[tuple[ast.arg, ast.expr | None]]:
@@ -166,17 +339,3 @@ def _pattern_names(pattern: ast.AST) -> Iterator[str]:
             yield node.name
         elif isinstance(node, ast.MatchMapping) and node.rest:
             yield node.rest
-
-
-class LazyLocalTensors:
-    """A function's local tensor names, inferred only when an expression first reads a name."""
-
-    def __init__(self, typer: TensorTyper, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self._typer = typer
-        self._function = function
-        self._names: frozenset[str] | None = None
-
-    def __contains__(self, name: object) -> bool:
-        if self._names is None:
-            self._names = self._typer.local_tensors(self._function)
-        return name in self._names

@@ -48,7 +48,9 @@ class ValueClassifier:
                 return ValueKind.MODULE
         if type(value) in _CONTAINER_SHAPES:
             return ValueKind.CONTAINER
-        if self.typer.is_tensor(value, method.locals):
+        if _is_self_attribute(value, method):
+            return ValueKind.OTHER  # self.y = self.x: a parameter registers again; an alias is the author's choice
+        if self.typer.is_tensor(value, method.scope):
             return ValueKind.TENSOR
         return ValueKind.OTHER
 
@@ -58,7 +60,10 @@ class ValueClassifier:
         if value is None or shape is None:
             return None
         string_keys = isinstance(value, ast.Dict) and all(_is_string(key) for key in value.keys)
-        return Container(shape, self._element_kind(value, method), string_keys)
+        empty = isinstance(value, (ast.List, ast.Tuple, ast.Dict)) and not (
+            getattr(value, "elts", None) or getattr(value, "keys", None)
+        )
+        return Container(shape, self._element_kind(value, method), string_keys, empty)
 
     def _element_kind(self, value: ast.expr, method: Method) -> ValueKind | None:
         """What every element of a container display or comprehension is; None when mixed or empty."""
@@ -119,3 +124,7 @@ def _literal_bool(expr: ast.expr) -> bool | None:
 
 def _is_string(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str)
+
+
+def _is_self_attribute(value: ast.expr, method: Method) -> bool:
+    return isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == method.self_name

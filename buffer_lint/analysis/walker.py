@@ -54,17 +54,28 @@ class ClassWalker:
         self.block_size = 0
 
     def walk(self) -> None:
-        init = self.facts.methods.get("__init__")
+        init = self.facts.resolved_methods.get("__init__")
         if init is not None and init.self_name:
             self.on_init_path = True
             self.super_init_pending = _calls_super_init(init)
             self._walk_method(init)
+            self.facts.plain_after_init = frozenset(self.plain)
         self.on_init_path = False
         for name, method in self.facts.methods.items():
             if name not in self.visited and method.self_name:
                 self.assigned, self.plain = set(), set()
                 self.super_init_pending = False
                 self._walk_method(method)
+        self._keep_own_facts()
+
+    def _keep_own_facts(self) -> None:
+        """Facts seen in inherited methods belong to the base that defines them (reported there, once)."""
+        facts, owner = self.facts, self.facts.node.name
+        facts.assignments = [a for a in facts.assignments if a.site.method.owner == owner]
+        facts.registrations = [r for r in facts.registrations if r.site.method.owner == owner]
+        facts.grad_toggles = [t for t in facts.grad_toggles if t.site.method.owner == owner]
+        facts.register_results = [r for r in facts.register_results if r.site.method.owner == owner]
+        facts.inplace_updates = [u for u in facts.inplace_updates if u.site.method.owner == owner]
 
     def _walk_method(self, method: Method) -> None:
         self.visited.add(method.name)
@@ -159,6 +170,8 @@ class ClassWalker:
                 self._record_assignment(name, value, value, shape, node)
             elif isinstance(target, (ast.Tuple, ast.List)):
                 self._tuple_assignment(node, target, value)
+            elif isinstance(target, ast.Subscript):
+                self._added_elements(target.value, [value])  # self.x[k] = v
 
     def _tuple_assignment(self, node: ast.stmt, target: ast.Tuple | ast.List, value: ast.expr) -> None:
         elements = target.elts
@@ -166,10 +179,13 @@ class ClassWalker:
         if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elements):
             if not any(isinstance(e, ast.Starred) for e in (*elements, *value.elts)):
                 values = list(value.elts)
-        for element, element_value in zip(elements, values):
+        assert self.method is not None
+        returned = self.values.typer.tuple_elements(value, self.method.scope, len(elements)) or [False] * len(elements)
+        for element, element_value, is_tensor in zip(elements, values, returned):
             name = self._self_attribute(element)
             if name:
-                self._record_assignment(name, element_value, value, TargetShape.TUPLE, node)
+                kind = ValueKind.TENSOR if is_tensor else None  # a call returning a tuple of tensors
+                self._record_assignment(name, element_value, value, TargetShape.TUPLE, node, kind)
 
     def _call_in_value(self, node: ast.stmt, targets: list[ast.expr], value: ast.expr) -> None:
         call = self._self_method_call(value)
@@ -190,10 +206,16 @@ class ClassWalker:
         self.facts.register_results.append(RegisterResult(method_name, registered, sources, replaces, self._site(node)))
 
     def _record_assignment(
-        self, name: str, value: ast.expr | None, right_side: ast.expr, shape: TargetShape, node: ast.stmt
+        self,
+        name: str,
+        value: ast.expr | None,
+        right_side: ast.expr,
+        shape: TargetShape,
+        node: ast.stmt,
+        kind: ValueKind | None = None,
     ) -> None:
         assert self.method is not None
-        kind = self.values.kind(value, self.method)
+        kind = kind or self.values.kind(value, self.method)
         assignment = AttributeAssignment(
             name=name,
             value=value,
@@ -209,7 +231,9 @@ class ClassWalker:
         )
         self.facts.assignments.append(assignment)
         self.assigned.add(name)
-        if kind in PLAIN_KINDS and name not in self.registered:
+        if kind not in PLAIN_KINDS:
+            self.plain.discard(name)  # a parameter, buffer or submodule from here on, on this path
+        elif name not in self.registered:
             self.plain.add(name)
 
     def _deletion(self, node: ast.Delete) -> None:
@@ -238,6 +262,9 @@ class ClassWalker:
         if _is_inplace(func.attr):
             self._inplace_update(call, node)
             return
+        if func.attr in _ADDING_METHODS:
+            self._added_elements(func.value, _added_by(func.attr, call))
+            return
         own = self._self_method_call(call)
         if own is None:
             return
@@ -246,6 +273,13 @@ class ClassWalker:
             self._registration(method_name, expr, node)
         else:
             self._follow_helper(method_name)
+
+    def _added_elements(self, container: ast.expr, values: list[ast.expr]) -> None:
+        """Elements added to ``self.<name>`` on the init path, by item assignment or ``append``."""
+        name = self._self_attribute(container)
+        if name and self.on_init_path and self.method is not None:
+            kinds = [self.values.kind(value, self.method) for value in values]
+            self.facts.added_elements.setdefault(name, []).extend(kinds)
 
     def _inplace_update(self, call: ast.Call, node: ast.stmt) -> None:
         """``self.x.mul_(m).add_(v)``: in-place methods chained on one attribute, with all their arguments."""
@@ -292,9 +326,22 @@ class ClassWalker:
             self.facts.grad_toggles.append(GradToggle(name, not enables, self._site(node), on_self, assigned))
 
     def _follow_helper(self, method_name: str) -> None:
-        helper = self.facts.methods.get(method_name)
+        helper = self.facts.resolved_methods.get(method_name)
         if self.on_init_path and helper is not None and helper.self_name and method_name not in self.visited:
             self._walk_method(helper)
+
+
+_ADDING_METHODS = frozenset({"append", "insert", "extend"})
+
+
+def _added_by(method_name: str, call: ast.Call) -> list[ast.expr]:
+    """What ``x.append(v)``, ``x.insert(i, v)`` or ``x.extend([a, b])`` adds (unknown elements as themselves)."""
+    if not call.args:
+        return []
+    added = call.args[-1]
+    if method_name == "extend":
+        return list(added.elts) if isinstance(added, (ast.List, ast.Tuple)) else [added]
+    return [added]
 
 
 def _is_inplace(method_name: str) -> bool:

@@ -4,16 +4,19 @@
   submodules only);
 * BUF006: a list, tuple or dict holding tensors, parameters or modules, unless every one of
   them is also registered somewhere in the model;
+* complex tensors are not reported (as by ``check``): registered, ``.to(dtype)`` would drop
+  their imaginary part, so complex tables stay plain on purpose and are moved by hand;
 * BUF002 (``frozen=True``): a parameter with ``requires_grad=False``.
 
 A module whose class (outside torch) defines its own ``_apply`` moves its tensors itself, and
-may move those of its submodules: it and its subtree are not audited.
+may move those of its submodules: it and its subtree are not audited. Nor is a module that
+``nn.Module.__init__`` never ran on: it has nothing ``.to()`` could move (and ``.to()`` fails on it).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -84,17 +87,28 @@ def _shown_path(path: str, base: str) -> str:
 
 
 def _registered_ids(model: nn.Module) -> set[int]:
-    tensors = (*model.parameters(), *model.buffers())
-    return {id(t) for t in tensors} | {id(m) for m in model.modules()}
+    """What ``.to()`` moves, by id: the modules, parameters and buffers ``nn.Module._apply`` walks."""
+    registered: set[int] = set()
+    for _, module in _walk(model, lambda _: False):
+        state = vars(module)
+        registered.add(id(module))
+        registered.update(id(t) for t in (*state["_parameters"].values(), *state["_buffers"].values()) if t is not None)
+    return registered
 
 
 def _audited_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
     """``(name, module)`` for each module once, leaving out the subtrees of modules that move themselves."""
+    return _walk(model, lambda module: _moves_itself(type(module)))
+
+
+def _walk(model: nn.Module, prune: Callable[[nn.Module], bool]) -> Iterator[tuple[str, nn.Module]]:
+    """``(name, module)`` for each module once, in ``named_modules()`` order, but for the pruned subtrees and
+    the modules ``nn.Module.__init__`` never ran on (no state to move: ``.to()`` itself fails on them)."""
     seen: set[int] = set()
     stack: list[tuple[str, nn.Module]] = [("", model)]
     while stack:
         name, module = stack.pop()
-        if id(module) in seen or _moves_itself(type(module)):
+        if id(module) in seen or "_modules" not in vars(module) or prune(module):
             continue
         seen.add(id(module))
         yield name, module
@@ -131,13 +145,19 @@ def _message(attribute: str, value: Any, registered: set[int]) -> str | None:
     if isinstance(value, nn.Parameter) and id(value) in registered:
         return None  # a registered parameter stored in place: .to() changes it in place
     if isinstance(value, torch.Tensor):
-        return messages.PLAIN_TENSOR.format(name=attribute)
+        return None if value.is_complex() else messages.PLAIN_TENSOR.format(name=attribute)
     if not isinstance(value, CONTAINERS):
         return None
-    held = [e for e in _elements(value, NESTING) if isinstance(e, (torch.Tensor, nn.Module))]
+    held = [e for e in _elements(value, NESTING) if _moved_by_to(e)]
     if all(id(e) in registered for e in held):
         return None  # also empty: nothing that .to() would move
     return _container_message(attribute, value, held)
+
+
+def _moved_by_to(value: Any) -> bool:
+    """A module, or a real tensor: a complex one is kept plain on purpose, as ``check`` knows (``.to(dtype)``
+    would cast a registered complex buffer to a real dtype and drop its imaginary part)."""
+    return isinstance(value, nn.Module) or (isinstance(value, torch.Tensor) and not value.is_complex())
 
 
 def _container_message(attribute: str, value: Any, held: list[Any]) -> str:
@@ -150,9 +170,7 @@ def _container_message(attribute: str, value: Any, held: list[Any]) -> str:
     is_dict = isinstance(value, dict)
     registered = messages.REGISTERED.get((kind, is_dict), "")
     container = "dict" if is_dict else "tuple" if isinstance(value, tuple) else "list"
-    return messages.CONTAINER[kind].format(
-        container=container, name=attribute, registered=registered
-    )
+    return messages.CONTAINER[kind].format(container=container, name=attribute, registered=registered)
 
 
 def _elements(value: Any, depth: int) -> Iterator[Any]:

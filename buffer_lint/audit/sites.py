@@ -1,5 +1,10 @@
-"""Where each tensor attribute was assigned: ``tracing()`` records the line of every assignment of a
+"""Where each tensor attribute was assigned: ``tracing()`` records the line of the assignment of a
 tensor or a container to a module attribute.
+
+The first such assignment is kept while the attribute goes on holding the same kind of value (a tensor,
+or a container): ``self.state = torch.zeros(4)`` then ``self.state += 1`` is located at the first
+line, where ``check`` reports it, where a ``# noqa`` for both goes, and where ``register_buffer``
+belongs. Assigning another kind of value (``None``, a module, a list instead of a tensor) starts over.
 
 Inside the context, ``nn.Module.__setattr__`` is wrapped; the original is put back when the
 last context (of any thread) exits, so code outside it runs the untouched method. Records are
@@ -29,8 +34,9 @@ RECORDED = (torch.Tensor, list, tuple, dict)
 _lock = threading.Lock()
 _depth = 0
 _original_setattr: Callable[[nn.Module, str, Any], None] = nn.Module.__setattr__
-# id(module) -> (weak reference to the module, attribute name -> (code, lasti, line) of the assignment that set it)
-_sites: dict[int, tuple[weakref.ref[nn.Module], dict[str, tuple[CodeType, int, int]]]] = {}
+# id(module) -> (weak reference to the module, attribute name -> (code, lasti, line, holds a tensor) of the
+# assignment that set it)
+_sites: dict[int, tuple[weakref.ref[nn.Module], dict[str, tuple[CodeType, int, int, bool]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,12 @@ def is_tracing() -> bool:
 
 
 def site_of(module: nn.Module, name: str) -> Site | None:
-    """The assignment that last set ``module.<name>`` to a tensor or a container under ``tracing()``."""
+    """The assignment that set ``module.<name>`` to a tensor (or a container) under ``tracing()``: the first
+    of those since it last held something else."""
     entry = _sites.get(id(module))
     if entry is None or entry[0]() is not module or name not in entry[1]:
         return None
-    return Site(*entry[1][name])
+    return Site(*entry[1][name][:3])
 
 
 def _start() -> None:
@@ -96,18 +103,25 @@ def _stop() -> None:
 def _recording_setattr(module: nn.Module, name: str, value: Any) -> None:
     _original_setattr(module, name, value)
     if isinstance(value, RECORDED):
-        _record(module, name, sys._getframe(1))
+        _record(module, name, isinstance(value, torch.Tensor), sys._getframe(1))
+    else:
+        entry = _sites.get(id(module))
+        if entry is not None and entry[0]() is module:
+            entry[1].pop(name, None)  # another kind of value: the next tensor or container starts over
 
 
-def _record(module: nn.Module, name: str, frame: FrameType) -> None:
-    while frame.f_code.co_name == "__setattr__" and frame.f_back is not None:
-        frame = frame.f_back  # a subclass's __setattr__ calling super(): report its caller
+def _record(module: nn.Module, name: str, tensor: bool, frame: FrameType) -> None:
     key = id(module)
     entry = _sites.get(key)
     if entry is None or entry[0]() is not module:
         entry = (weakref.ref(module, partial(_forget, key)), {})
         _sites[key] = entry
-    entry[1][name] = (frame.f_code, frame.f_lasti, frame.f_lineno)  # a Site only when asked for: cheaper
+    previous = entry[1].get(name)
+    if previous is not None and previous[3] == tensor:
+        return  # the same kind again (self.state += 1): the first assignment stays the place
+    while frame.f_code.co_name == "__setattr__" and frame.f_back is not None:
+        frame = frame.f_back  # a subclass's __setattr__ calling super(): report its caller
+    entry[1][name] = (frame.f_code, frame.f_lasti, frame.f_lineno, tensor)  # a Site only when asked for: cheaper
 
 
 def _forget(key: int, reference: weakref.ref[nn.Module]) -> None:

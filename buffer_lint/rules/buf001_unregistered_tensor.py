@@ -2,7 +2,17 @@
 
 ## What it does
 Checks for tensors assigned to `self.<name>` in the `__init__` of an `nn.Module` subclass
-(or in a method `__init__` calls), where `<name>` is not a registered buffer or parameter.
+(or in a method `__init__` calls, also through an inherited `__init__` that calls a method the
+subclass overrides), where `<name>` is not a registered buffer or parameter on every path
+(`if learn: self.x = nn.Parameter(self.x)` leaves `x` a plain tensor on the other path).
+
+A value is a tensor when torch's own stubs say so; when an annotation says so, also
+`Optional[Tensor]`, `Tensor | None`, `Union[Tensor, None]` and `x: Tensor = None` (a buffer may
+hold None); when `isinstance` narrows it (`x if isinstance(x, Tensor) else torch.tensor(x)`,
+`if not isinstance(x, Tensor): x = torch.as_tensor(x)`); when it is a call of a function or
+method of the file annotated `-> Tensor` (`-> Optional[Tensor]`, `-> tuple[Tensor, Tensor]` for
+tuple targets) or whose every `return` is a tensor; and for tensor methods and arithmetic on a
+registered buffer or parameter (`self.padding_total // 2`).
 
 ## Why is this bad?
 A plain tensor attribute is invisible to the module: it stays on the CPU after
@@ -12,12 +22,20 @@ module everywhere.
 
 ## Known problems
 Only `__init__` and the methods it calls are read. Tensors that come from calls the analysis
-cannot resolve (helpers in other files, functions of other libraries) are not reported: it
-prefers silence to a false alarm. Complex tensors (`torch.polar`, complex dtypes) are not
-reported: `.to(dtype)` would drop a registered complex buffer's imaginary part. Classes that
-define `_apply` move their own tensors and are skipped, and so are framework attributes that
-must stay plain (`example_input_array` on a LightningModule). A name that the class
-registers later is reported once, as BUF008, at the `register_buffer` call.
+cannot resolve (functions of other libraries) are not reported: it prefers silence to a false
+alarm. These are not reported, by decision:
+
+* complex tensors (`torch.polar`, complex dtypes): `.to(dtype)` would drop a registered complex
+  buffer's imaginary part;
+* 0-d tensors made from a Python number (`torch.tensor(0.07)`, `torch.tensor(temperature)` for a
+  `float` argument): PyTorch lets a 0-d CPU tensor mix with tensors on any device as a scalar;
+* tensors used only as an index (`x[:, self.order]`): a CPU index tensor indexes a CUDA tensor;
+* input slots and scratch placeholders: another method replaces the value with one made from its
+  own arguments (`self.lengths = lengths`, `self.state = self.proj(x)`) before reading it;
+* classes that define `_apply` (they move their own tensors), and framework attributes that must
+  stay plain (`example_input_array` on a LightningModule).
+
+A name that the class registers later is reported once, as BUF008, at the `register_buffer` call.
 
 ## Example
 ```python
@@ -49,11 +67,13 @@ class CausalMask(nn.Module):
 - `module-bases`: more base classes that make a class an `nn.Module`
 
 ## Fix safety
-Safe by default: `persistent=False` keeps `state_dict()` exactly as it was, and the tensor
-now follows `.to()`. Unsafe with `persistent = true` configured (it adds a `state_dict()`
-key, so old checkpoints fail strict loading), and in a transformers `PreTrainedModel`
-(transformers re-creates non-persistent buffers after `from_pretrained` and refills them only
-through the model's `_init_weights`).
+Safe by default: `persistent=False` keeps `state_dict()` exactly as it was, and the tensor now
+follows `.to()`. Unsafe when the value may be an argument of the method itself (`self.w = w`):
+the caller may pass an `nn.Parameter`, which `register_buffer` would take out of
+`parameters()`; with `persistent = true` configured (it adds a `state_dict()` key, so old
+checkpoints fail strict loading); and in a transformers `PreTrainedModel` (transformers
+re-creates non-persistent buffers after `from_pretrained` and refills them only through the
+model's `_init_weights`).
 
 Sometimes there is no fix: when the name is assigned elsewhere in the class a value that is
 not a tensor or None, for chained or tuple targets, before `super().__init__()`, or when the
@@ -68,7 +88,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from buffer_lint.analysis.facts import AttributeAssignment, ClassFacts, TargetShape, ValueKind
+from buffer_lint.analysis.facts import (
+    is_python_scalar,
+    stores_argument,
+    AttributeAssignment,
+    ClassFacts,
+    TargetShape,
+    ValueKind,
+)
 from buffer_lint.analysis.modules import FRAMEWORK_PLAIN_ATTRIBUTES
 from buffer_lint.findings import Applicability, Fix, FixAvailability
 from buffer_lint.rules.base import Violation
@@ -96,12 +123,16 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
 
 
 def _is_unregistered_tensor(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
+    name = assignment.name
     return (
         assignment.site.on_init_path
         and assignment.kind is ValueKind.TENSOR
         and assignment.shape is not TargetShape.AUGMENTED
-        and assignment.name not in cls.registered_names
-        and assignment.name not in FRAMEWORK_PLAIN_ATTRIBUTES
+        and not cls.is_registered(name)
+        and name not in FRAMEWORK_PLAIN_ATTRIBUTES
+        and not is_python_scalar(assignment)
+        and not cls.used_only_as_index(name)
+        and not cls.replaced_from_inputs(name)
     )
 
 
@@ -110,8 +141,9 @@ def _fix(cls: ClassFacts, assignment: AttributeAssignment, settings: Settings) -
         return None
     edits = buffer_edits(cls, assignment, settings, persistent=settings.persistent, unwrap_parameter=False)
     # transformers re-creates non-persistent buffers after from_pretrained and refills them only
-    # through the model's _init_weights: the fix changes what a loaded model holds.
-    unsafe = settings.persistent or cls.is_transformers_model
+    # through the model's _init_weights: the fix changes what a loaded model holds. A value that may be
+    # the caller's own object may be an nn.Parameter, which register_buffer would take out of parameters().
+    unsafe = settings.persistent or cls.is_transformers_model or stores_argument(assignment)
     return Fix("unsafe" if unsafe else "safe", edits)
 
 

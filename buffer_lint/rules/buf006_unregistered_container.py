@@ -99,7 +99,7 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         return  # the class moves its own tensors, or registers the elements one by one
     for assignment in cls.assignments:
         container = assignment.container
-        kind = container.element_kind if container else None
+        kind = cls.element_kind(assignment)
         if container is None or not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
             continue
         if kind is ValueKind.TENSOR and cls.may_be_complex(assignment):
