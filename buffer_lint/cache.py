@@ -12,18 +12,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
+from buffer_lint.analysis.project import FileSummary
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
 from buffer_lint.writing import write_atomically
 
 CACHE_DIR_NAME = ".buffer_lint_cache"
-CACHE_FORMAT = 2  # bump when an entry's shape changes
+CACHE_FORMAT = 3  # bump when an entry's shape changes
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by buffer-lint.\n"
@@ -47,6 +49,31 @@ class Stamp:
         except OSError:
             return None
         return cls(stat.st_size, stat.st_mtime_ns, content_hash(source))
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Another file of the project that a file's analysis read (a base class, a helper): the cached
+    result holds only while that file is as it was."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+
+    @classmethod
+    def of(cls, summary: FileSummary) -> Dependency:
+        return cls(str(summary.path), summary.size, summary.mtime_ns, summary.digest)
+
+    def holds(self) -> bool:
+        try:
+            stat = os.stat(self.path)
+            if (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns):
+                return True
+            with open(self.path, "rb") as file:
+                return content_hash(file.read()) == self.hash
+        except OSError:
+            return False
 
 
 @dataclass(frozen=True)
@@ -96,15 +123,24 @@ class ResultCache:
                     return None
                 entry["mtime"] = stat.st_mtime_ns
                 self.changed = True
+            if not all(Dependency(*item).holds() for item in entry.get("dependencies", ())):
+                return None  # a base class or a helper in another file changed
             findings = [Finding.from_json(item) for item in entry["findings"]]
             return CachedResult(findings, _edits_from_json(entry.get("edits")))
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
     def store(
-        self, path: Path, rules: Sequence[str], stamp: Stamp, findings: list[Finding], edits: FixEdits | None
+        self,
+        path: Path,
+        rules: Sequence[str],
+        stamp: Stamp,
+        findings: list[Finding],
+        edits: FixEdits | None,
+        dependencies: Sequence[Dependency] = (),
     ) -> None:
         self.entries[_key(path)] = {
+            "dependencies": [dataclasses.astuple(d) for d in dependencies],
             "rules": list(rules),
             "size": stamp.size,
             "mtime": stamp.mtime_ns,

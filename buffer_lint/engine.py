@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from buffer_lint.analysis.builder import analyze_file
+from buffer_lint.analysis.project import FileContext
 from buffer_lint.findings import Finding
 from buffer_lint.noqa import without_noqa
 from buffer_lint.rules.base import Rule
@@ -33,14 +34,26 @@ def deep_recursion() -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
-    """Findings for a parsed file, sorted by position, columns in characters."""
+def check_tree(
+    tree: ast.Module,
+    lines: Sequence[str],
+    settings: Settings,
+    rules: Sequence[Rule],
+    context: FileContext | None = None,
+) -> list[Finding]:
+    """Findings for a parsed file, sorted by position, columns in characters. With a ``context``
+    (where the file lies in its project), the project's other files count too."""
     with deep_recursion():
-        return _check_tree(tree, lines, settings, rules)
+        return _check_tree(tree, lines, settings, rules, context)
 
 
-def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
-    facts = analyze_file(tree, settings.module_bases)
+def _check_tree(
+    tree: ast.Module, lines: Sequence[str], settings: Settings, rules: Sequence[Rule], context: FileContext | None
+) -> list[Finding]:
+    if context is None:
+        facts = analyze_file(tree, settings.module_bases)
+    else:
+        facts = analyze_file(tree, settings.module_bases, project=context.project, location=context.location)
     line_list = list(lines)
     findings = [
         Finding.at(violation.statement, rule.code, violation.message, violation.fix).in_characters(line_list)
@@ -57,7 +70,9 @@ class SourceResult:
     text: str | None  # the decoded source; None when it could not be read or decoded
 
 
-def check_source(source: bytes, settings: Settings, rules: Sequence[Rule]) -> SourceResult:
+def check_source(
+    source: bytes, settings: Settings, rules: Sequence[Rule], context: FileContext | None = None
+) -> SourceResult:
     """Check one file's bytes as the CLI does: decode, parse, analyse, honour ``# noqa``.
 
     Problems with the file itself become findings (E902 for undecodable bytes, E999 for
@@ -67,22 +82,26 @@ def check_source(source: bytes, settings: Settings, rules: Sequence[Rule]) -> So
         text = decode_source(source)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return SourceResult([Finding.file_error("E902", 1, 0, f"{type(error).__name__}: {error}")], None)
-    return SourceResult(check_text(text, settings, rules), text)
+    return SourceResult(check_text(text, settings, rules, context), text)
 
 
-def check_text(text: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
+def check_text(
+    text: str, settings: Settings, rules: Sequence[Rule], context: FileContext | None = None
+) -> list[Finding]:
     """Findings for decoded source, ``# noqa`` honoured; a syntax error is an E999 finding."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError) as error:
         return [syntax_error_finding(error)]
-    return check_parsed(tree, text, settings, rules)
+    return check_parsed(tree, text, settings, rules, context)
 
 
-def check_parsed(tree: ast.Module, text: str, settings: Settings, rules: Sequence[Rule]) -> list[Finding]:
+def check_parsed(
+    tree: ast.Module, text: str, settings: Settings, rules: Sequence[Rule], context: FileContext | None = None
+) -> list[Finding]:
     """Findings for source already parsed into ``tree``, ``# noqa`` honoured."""
     lines = physical_lines(text)
-    return without_noqa(check_tree(tree, lines, settings, rules), lines)
+    return without_noqa(check_tree(tree, lines, settings, rules, context), lines)
 
 
 def syntax_error_finding(error: SyntaxError | ValueError) -> Finding:

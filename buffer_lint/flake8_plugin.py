@@ -6,9 +6,12 @@ import argparse
 import ast
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
+from buffer_lint.analysis.project import FileContext
+from buffer_lint.analysis.summaries import Projects
 from buffer_lint.engine import check_tree, internal_error
 from buffer_lint.rules.selection import Selection
 from buffer_lint.settings import SettingError, Settings, options
@@ -21,6 +24,7 @@ class Plugin:
     version = __version__
     settings = Settings()
     rules = Selection().rules  # flake8 selects by code itself
+    projects: dict[frozenset[str], Projects] = {}  # this process's indexes of the projects' files
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str = "-") -> None:
         self.tree = tree
@@ -54,9 +58,18 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:
-            findings = check_tree(self.tree, self.lines, self.settings, self.rules)
+            context = FileContext.of(Path(self.filename), self._projects()) if self.filename != "-" else None
+            findings = check_tree(self.tree, self.lines, self.settings, self.rules, context)
         except Exception as error:  # noqa: BLE001 - never raise into flake8: its other checks go on
             print(f"buffer-lint: error: {self.filename}: {internal_error(error)}", file=sys.stderr)
             return
         for finding in findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
+
+    @classmethod
+    def _projects(cls) -> Projects:
+        """The projects' other files, summarised on demand and once per flake8 process."""
+        bases = cls.settings.module_bases
+        if bases not in cls.projects:
+            cls.projects[bases] = Projects(bases)
+        return cls.projects[bases]

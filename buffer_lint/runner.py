@@ -12,12 +12,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from buffer_lint.cache import ResultCache, Stamp, content_hash
+from buffer_lint.analysis.project import FileContext
+from buffer_lint.analysis.summaries import Projects
+from buffer_lint.cache import Dependency, ResultCache, Stamp, content_hash
 from buffer_lint.config import Configuration
 from buffer_lint.engine import check_source, internal_error
 from buffer_lint.files import discover
@@ -69,7 +71,8 @@ def run_paths(
 
 def run_source(display: str, source: bytes, job: Job) -> tuple[FileResult, bytes]:
     """The result for source read from stdin, and the bytes to write back (fixed or as read)."""
-    checked = _check_source(display, source, job, job.configuration.rules_for(Path(display)))
+    context = FileContext.of(Path(display), _projects(job))
+    checked = _check_source(display, source, job, job.configuration.rules_for(Path(display)), context)
     return checked.result, checked.fixed if checked.fixed is not None else source
 
 
@@ -78,6 +81,7 @@ class _Checked:
     """What checking one file gives the process that writes and caches: only that process writes."""
 
     result: FileResult
+    dependencies: list[Dependency] = field(default_factory=list)  # the project files the analysis read
     stamp: Stamp | None = None  # the content analysed, when it stayed the same throughout
     fixed: bytes | None = None  # the fixed bytes, when fixing changed the file
     original: bytes = b""  # the bytes the fix was made from
@@ -110,7 +114,7 @@ def _process_files(
         found += len(result.findings)
         progress(len(results), len(paths), found)
         if cache is not None and stamp is not None:
-            cache.store(path, codes[path], stamp, result.findings, result.edits)
+            cache.store(path, codes[path], stamp, result.findings, result.edits, checked.dependencies)
     if cache is not None:
         cache.save()
     return [results[path] for path in paths]
@@ -146,10 +150,24 @@ def _check_file(path: Path, job: Job) -> _Checked:
     except OSError as error:
         reason = error.strerror or str(error)
         return _Checked(FileResult(display, [Finding.file_error("E902", 1, 0, f"{type(error).__name__}: {reason}")]))
-    checked = _check_source(display, source, job, job.configuration.rules_for(path))
+    context = FileContext.of(path, _projects(job))
+    with context.project.recording() as consulted:
+        checked = _check_source(display, source, job, job.configuration.rules_for(path), context)
+    checked.dependencies = [Dependency.of(s) for s in consulted if s.path != Path(os.path.abspath(path))]
     if checked.result.error is None and job.mode != "diff":
         checked.stamp = _stamp_if_unchanged(path, before, source)
     return checked
+
+
+_PROJECTS: dict[frozenset[str], Projects] = {}
+
+
+def _projects(job: Job) -> Projects:
+    """This process's indexes of the projects' files (one set per set of extra module bases)."""
+    bases = job.configuration.settings.module_bases
+    if bases not in _PROJECTS:
+        _PROJECTS[bases] = Projects(bases)
+    return _PROJECTS[bases]
 
 
 def _stamp_if_unchanged(path: Path, before: os.stat_result, source: bytes) -> Stamp | None:
@@ -163,23 +181,27 @@ def _stamp_if_unchanged(path: Path, before: os.stat_result, source: bytes) -> St
     return Stamp(before.st_size, before.st_mtime_ns, content_hash(source))
 
 
-def _check_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> _Checked:
+def _check_source(
+    display: str, source: bytes, job: Job, rules: Sequence[Rule], context: FileContext | None = None
+) -> _Checked:
     """Check (and fix, in memory) one file's bytes; an unexpected failure is the file's error, not the run's."""
     try:
-        return _checked_source(display, source, job, rules)
+        return _checked_source(display, source, job, rules, context)
     except Exception as error:  # noqa: BLE001 - one file's failure must not stop the run
         return _Checked(FileResult(display, [], error=internal_error(error)))
 
 
-def _checked_source(display: str, source: bytes, job: Job, rules: Sequence[Rule]) -> _Checked:
+def _checked_source(
+    display: str, source: bytes, job: Job, rules: Sequence[Rule], context: FileContext | None
+) -> _Checked:
     settings = job.configuration.settings
     if not job.fixes:
-        found = check_source(source, settings, rules)
+        found = check_source(source, settings, rules, context)
         result = FileResult(display, found.findings)
         if job.with_edits and found.text is not None:
             result.edits = located_edits(found.text, found.findings)
         return _Checked(result)
-    outcome = fix_source(source, settings, rules, job.unsafe)
+    outcome = fix_source(source, settings, rules, job.unsafe, context)
     result = FileResult(display, outcome.remaining, outcome.fixed, error=outcome.error)
     changed = outcome.source != source
     shown = outcome.source  # the text the reported positions refer to

@@ -46,9 +46,12 @@ class MarkerError(ValueError):
     """A marker the tests cannot read: test data to correct."""
 
 
+PROJECTS = FIXTURES / "projects"  # fixtures of several files: checked together by tests/test_projects.py
+
+
 def fixture_files() -> list[Path]:
-    """The fixtures, without their expected fixes (``<name>.fixed.py``)."""
-    return sorted(p for p in FIXTURES.rglob("*.py") if not p.name.endswith(FIXED_SUFFIX))
+    """The one-file fixtures, without their expected fixes (``<name>.fixed.py``)."""
+    return sorted(p for p in FIXTURES.rglob("*.py") if not p.name.endswith(FIXED_SUFFIX) and PROJECTS not in p.parents)
 
 
 def fixed_file(path: Path) -> Path:

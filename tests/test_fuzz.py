@@ -82,6 +82,7 @@ def mutants(count: int, seed: int) -> list[bytes]:
         lines = _lines(rng.choice(sources))
         for _ in range(rng.randint(1, 4)):
             rng.choice(MUTATIONS)(rng, lines)
+            lines = lines or ["\n"]
         found.append("".join(lines).encode("utf-8"))
     return found
 

@@ -10,25 +10,48 @@ from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
+from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex
 from buffer_lint.analysis.returns import FileReturns
-from buffer_lint.analysis.tensors import TensorTyper
+from buffer_lint.analysis.tensors import Returned, TensorTyper
 from buffer_lint.analysis.values import ValueClassifier, callee
 from buffer_lint.analysis.walker import NO_GRAD_CONTEXTS, ClassWalker
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def analyze_file(tree: ast.Module, extra_bases: frozenset[str] = frozenset()) -> FileFacts:
-    """The facts of every class in a parsed file; ``extra_bases`` are more nn.Module base classes."""
+def analyze_file(
+    tree: ast.Module,
+    extra_bases: frozenset[str] = frozenset(),
+    *,
+    package: str | None = None,
+    project: ProjectIndex | None = None,
+    location: Location | None = None,
+) -> FileFacts:
+    """The facts of every class in a parsed file; ``extra_bases`` are more nn.Module base classes.
+
+    With a ``project`` and the file's ``location``, bases, functions and ``_apply`` owners in the
+    project's other files count too; ``package`` alone resolves relative imports."""
     definitions, in_functions = _class_definitions(tree.body)
-    imports = ImportMap.from_file(tree)
-    typer = TensorTyper(imports)
+    imports = ImportMap.from_file(tree, location.package if location else package)
+    typer = TensorTyper(imports, project=project)
     typer.returns = FileReturns(tree, definitions, typer)
     builder = _FactsBuilder(imports, typer, extra_bases, definitions, _file_constants(tree))
+    builder.project = project
+    if project is not None and location is not None:
+        builder.applied_elsewhere = project.applied_attributes(location)
     classes = [builder.facts_for(node) for node in definitions]
     for facts in classes:
         facts.nested_in_function = id(facts.node) in in_functions
     return FileFacts(classes)
+
+
+def file_returns(tree: ast.Module, package: str | None) -> dict[str, Returned]:
+    """What each top-level function of the file returns (for the project's summaries)."""
+    definitions, _ = _class_definitions(tree.body)
+    typer = TensorTyper(ImportMap.from_file(tree, package))
+    returns = FileReturns(tree, definitions, typer)
+    typer.returns = returns
+    return {name: returns.of_function(name) for name in returns.functions}
 
 
 def _file_constants(tree: ast.Module) -> dict[str, ast.expr]:
@@ -79,6 +102,8 @@ class _FactsBuilder:
         self.file_constants = file_constants
         self._facts: dict[int, ClassFacts] = {}
         self._in_progress: set[int] = set()
+        self.project: ProjectIndex | None = None
+        self.applied_elsewhere: frozenset[str] = frozenset()
 
     def facts_for(self, node: ast.ClassDef) -> ClassFacts:
         key = id(node)
@@ -93,7 +118,17 @@ class _FactsBuilder:
             local = self.local_classes[value.func.id]
             return id(local) not in self._in_progress and self.facts_for(local).is_module
         qualified = self.imports.qualify(value.func)
-        return qualified is not None and is_module_base(qualified, self.extra_bases)
+        return qualified is not None and self._is_module_base(qualified)
+
+    def _is_module_base(self, qualified: str) -> bool:
+        if is_module_base(qualified, self.extra_bases):
+            return True
+        return self.project is not None and self.project.is_module_class(qualified)
+
+    def _project_bases(self, qualified_bases: list[str]) -> list[ClassSummary]:
+        if self.project is None:
+            return []
+        return [cls for q in qualified_bases for cls in self.project.ancestors(q)]
 
     def _local_bases(self, node: ast.ClassDef) -> list[ClassFacts]:
         bases = []
@@ -106,26 +141,32 @@ class _FactsBuilder:
     def _build(self, node: ast.ClassDef) -> ClassFacts:
         local_bases = self._local_bases(node)
         qualified_bases = [q for q in map(self.imports.qualify, node.bases) if q]
-        is_module = any(b.is_module for b in local_bases) or any(
-            is_module_base(q, self.extra_bases) for q in qualified_bases
-        )
+        is_module = any(b.is_module for b in local_bases) or any(self._is_module_base(q) for q in qualified_bases)
+        project_bases = self._project_bases(qualified_bases)
+        chain = [*qualified_bases, *(b for cls in project_bases for b in cls.bases)]
         facts = ClassFacts(
             node=node,
             imports=self.imports,
             file_constants=self.file_constants,
             is_module=is_module,
             methods=self._methods(node),
-            class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
+            class_attributes=frozenset(_class_attributes(node)).union(
+                *(b.class_attributes for b in local_bases), *(cls.attributes for cls in project_bases)
+            ),
             base_parameters=_merge_parameters(
-                [base_parameters(q) for q in qualified_bases] + [_own_parameters(b) for b in local_bases]
+                [base_parameters(q) for q in chain]
+                + [_own_parameters(b) for b in local_bases]
+                + [cls.parameters for cls in project_bases]
             ),
             base_buffers=frozenset().union(
-                *(base_buffers(q) for q in qualified_bases),
+                *(base_buffers(q) for q in chain),
                 *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
+                *(cls.buffers for cls in project_bases),
             ),
+            applied_elsewhere=self.applied_elsewhere,
         )
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
-            q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in qualified_bases
+            q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in chain
         )
         for method in facts.methods.values():
             method.self_tensor = facts.holds_tensor

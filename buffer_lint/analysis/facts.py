@@ -56,6 +56,7 @@ class Container:
     element_kind: ValueKind | None  # what every element (a dict: every value) is; None when mixed or empty
     string_keys: bool  # a dict display whose keys are all string literals (not a comprehension)
     empty: bool = False  # ``[]`` or ``{}``: filled later, if at all
+    stateless: bool = False  # every element is a torch.nn module that holds no tensor (a loss, an activation)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class ClassFacts:
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
     plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
+    applied_elsewhere: frozenset[str] = frozenset()  # attributes another module's _apply maps (project-wide)
     # What __init__ puts into ``self.<name>`` item by item: ``self.x[k] = v``, ``self.x.append(v)``.
     added_elements: dict[str, list[ValueKind]] = field(default_factory=dict)
     # The methods an instance runs: its own, then those it inherits from same-file bases (a simple MRO).

@@ -16,15 +16,15 @@ if hasattr(ast, "TryStar"):  # Python >= 3.11
 class ImportMap:
     """Maps local names to what they were imported as: ``nn`` -> ``torch.nn``.
 
-    Relative imports resolve to nothing: their target depends on the package layout,
-    which the linter does not guess.
+    Relative imports (``from ..layers import Block``) resolve when the file's package is known
+    (``package``, from where the file lies among the ``__init__.py`` files); else to nothing.
     """
 
     def __init__(self, bindings: dict[str, str]) -> None:
         self._bindings = bindings
 
     @classmethod
-    def from_file(cls, tree: ast.Module) -> ImportMap:
+    def from_file(cls, tree: ast.Module, package: str | None = None) -> ImportMap:
         bindings: dict[str, str] = {}
         for node in _file_scope_statements(tree.body):
             if isinstance(node, ast.Import):
@@ -34,10 +34,11 @@ class ImportMap:
                     else:
                         top = alias.name.partition(".")[0]
                         bindings[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            elif isinstance(node, ast.ImportFrom):
+                source = _absolute(node, package)
                 for alias in node.names:
-                    if alias.name != "*":
-                        bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    if source and alias.name != "*":
+                        bindings[alias.asname or alias.name] = f"{source}.{alias.name}"
         return cls(bindings)
 
     def qualify(self, expr: ast.expr) -> str | None:
@@ -61,6 +62,19 @@ class ImportMap:
             elif qualified.startswith(target + "."):
                 candidates.append(local + qualified[len(target) :])
         return min(candidates, key=len) if candidates else None
+
+
+def _absolute(node: ast.ImportFrom, package: str | None) -> str | None:
+    """The module ``from X import ...`` reads: ``X``, or for ``from ..X import ...`` one under ``package``'s parents."""
+    if node.level == 0:
+        return node.module
+    if not package:
+        return None
+    parts = package.split(".")
+    if node.level - 1 >= len(parts):
+        return None  # beyond the top-level package
+    base = ".".join(parts[: len(parts) - (node.level - 1)])
+    return f"{base}.{node.module}" if node.module else base
 
 
 def _file_scope_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:

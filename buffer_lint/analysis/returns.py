@@ -26,6 +26,10 @@ class FileReturns:
         self._known: dict[int, Returned] = {}
         self._in_progress: set[int] = set()
 
+    def of_function(self, name: str) -> Returned:
+        """What the file's top-level function ``name`` returns."""
+        return self._returned(self.functions[name], None)
+
     def of_call(self, call: ast.Call, scope: Scope) -> Returned:
         target = self._target(call.func, scope)
         return self._returned(*target) if target else None

@@ -65,9 +65,12 @@ def _nothing(name: str) -> bool:
 class TensorTyper:
     """Decides what a file's expressions are; ``returns`` knows what the file's own functions return."""
 
-    def __init__(self, imports: ImportMap, returns: ReturnTypes | None = None) -> None:
+    def __init__(
+        self, imports: ImportMap, returns: ReturnTypes | None = None, project: ProjectReturns | None = None
+    ) -> None:
         self.imports = imports
         self.returns = returns
+        self.project = project  # what the project's other files' functions return
 
     def is_tensor(self, expr: ast.expr | None, scope: Scope | None = None) -> bool:
         scope = scope or Scope(self, None)
@@ -97,17 +100,24 @@ class TensorTyper:
 
     def _call_is_tensor(self, call: ast.Call, scope: Scope) -> bool:
         func = call.func
-        if self.imports.qualify(func) in TENSOR_FUNCTIONS:
+        qualified = self.imports.qualify(func)
+        if qualified in TENSOR_FUNCTIONS:
             return True
         if isinstance(func, ast.Attribute) and func.attr in TENSOR_METHODS and self.is_tensor(func.value, scope):
             return True
-        return self.returns is not None and isinstance(self.returns.of_call(call, scope), TensorKind)
+        return isinstance(self._returned(call, qualified, scope), TensorKind)
+
+    def _returned(self, call: ast.Call, qualified: str | None, scope: Scope) -> Returned:
+        """What a call of the file's own functions, or of a function of the project, returns."""
+        if qualified and self.project is not None and not qualified.startswith("torch."):
+            return self.project.returns(qualified)
+        return self.returns.of_call(call, scope) if self.returns is not None else None
 
     def tuple_elements(self, expr: ast.expr | None, scope: Scope, size: int) -> list[bool] | None:
         """For ``a, b = expr``: whether each element is a tensor, when ``expr`` is a call returning a tuple."""
-        if not isinstance(expr, ast.Call) or self.returns is None:
+        if not isinstance(expr, ast.Call):
             return None
-        kinds = self.returns.of_call(expr, scope)
+        kinds = self._returned(expr, self.imports.qualify(expr.func), scope)
         if not isinstance(kinds, tuple) or len(kinds) != size:
             return None
         return [kind is not None for kind in kinds]
@@ -229,6 +239,11 @@ Returned = Union[TensorKind, tuple[Optional[TensorKind], ...], None]
 class ReturnTypes(Protocol):
     def of_call(self, call: ast.Call, scope: Scope) -> Returned:
         """What a call of the file's own functions or methods returns."""
+
+
+class ProjectReturns(Protocol):
+    def returns(self, qualified: str) -> Returned:
+        """What the project's function ``qualified`` returns."""
 
 
 class _Assumed(Scope):

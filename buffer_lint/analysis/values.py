@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind
 from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.modules import torch_module_class
+from buffer_lint.analysis.torch_api import DYNAMIC_NAME_CLASSES, MODULE_CLASS_BUFFERS, MODULE_CLASS_PARAMETERS
 from buffer_lint.analysis.tensors import TensorTyper
 
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
@@ -63,24 +65,42 @@ class ValueClassifier:
         empty = isinstance(value, (ast.List, ast.Tuple, ast.Dict)) and not (
             getattr(value, "elts", None) or getattr(value, "keys", None)
         )
-        return Container(shape, self._element_kind(value, method), string_keys, empty)
+        stateless = bool(_elements(value)) and all(self._is_stateless_module(e) for e in _elements(value))
+        return Container(shape, self._element_kind(value, method), string_keys, empty, stateless)
+
+    def _is_stateless_module(self, element: ast.expr) -> bool:
+        """``nn.CrossEntropyLoss(reduction="none")``, ``nn.ReLU()``: a torch.nn module without parameters,
+        whose buffers (a loss's ``weight``) are left empty: there is nothing for ``.to()`` to move."""
+        if not isinstance(element, ast.Call):
+            return False
+        name = torch_module_class(self.imports.qualify(element.func) or "")
+        if name is None or MODULE_CLASS_PARAMETERS.get(name) or name in DYNAMIC_NAME_CLASSES:
+            return False
+        if "Dropout" in name or name == "RReLU":
+            return False  # its behaviour follows train()/eval(), which an unregistered module misses
+        buffers = set(MODULE_CLASS_BUFFERS.get(name, ()))
+        return not buffers or (not element.args and not buffers & {k.arg for k in element.keywords})
 
     def _element_kind(self, value: ast.expr, method: Method) -> ValueKind | None:
         """What every element of a container display or comprehension is; None when mixed or empty."""
-        if isinstance(value, (ast.List, ast.Tuple)):
-            elements = value.elts
-        elif isinstance(value, ast.Dict):
-            elements = value.values
-        elif isinstance(value, ast.ListComp):
-            elements = [value.elt]
-        elif isinstance(value, ast.DictComp):
-            elements = [value.value]
-        else:
-            return None
+        elements = _elements(value)
         if not elements or any(isinstance(e, ast.Starred) for e in elements):
             return None
         kinds = {self.kind(e, method) for e in elements}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+def _elements(value: ast.expr) -> list[ast.expr]:
+    """The element expressions of a display or comprehension (a dict's values)."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return list(value.elts)
+    if isinstance(value, ast.Dict):
+        return list(value.values)
+    if isinstance(value, ast.ListComp):
+        return [value.elt]
+    if isinstance(value, ast.DictComp):
+        return [value.value]
+    return []
 
 
 def parameter_call(call: ast.expr | None) -> ParameterCall | None:

@@ -155,9 +155,21 @@ def _message(attribute: str, value: Any, registered: set[int]) -> str | None:
 
 
 def _moved_by_to(value: Any) -> bool:
-    """A module, or a real tensor: a complex one is kept plain on purpose, as ``check`` knows (``.to(dtype)``
-    would cast a registered complex buffer to a real dtype and drop its imaginary part)."""
-    return isinstance(value, nn.Module) or (isinstance(value, torch.Tensor) and not value.is_complex())
+    """A module with state, or a real tensor: a complex one is kept plain on purpose, as ``check`` knows
+    (``.to(dtype)`` would cast a registered complex buffer to a real dtype and drop its imaginary part); a
+    module with no tensor that ignores train()/eval() (a loss, an activation) has nothing to follow."""
+    if isinstance(value, nn.Module):
+        return not _stateless(value)
+    return isinstance(value, torch.Tensor) and not value.is_complex()
+
+
+def _stateless(module: nn.Module) -> bool:
+    """No parameter, no buffer holding a tensor, no dropout (which follows train()/eval()), at any depth."""
+    return (
+        not any(True for _ in module.parameters())
+        and not any(b is not None for b in module.buffers())
+        and not any(isinstance(m, (nn.modules.dropout._DropoutNd, nn.RReLU)) for m in module.modules())
+    )
 
 
 def _container_message(attribute: str, value: Any, held: list[Any]) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from buffer_lint.engine import check_parsed, check_source, deep_recursion
 from buffer_lint.fix.write import encode_like
+from buffer_lint.analysis.project import FileContext
 from buffer_lint.findings import Finding
 from buffer_lint.rules.base import Rule
 from buffer_lint.settings import Settings
@@ -30,12 +31,14 @@ class FixOutcome:
         return [f for f in self.original or self.remaining if f not in self.fixed]
 
 
-def fix_source(source: bytes, settings: Settings, rules: Sequence[Rule], unsafe: bool) -> FixOutcome:
-    checked = check_source(source, settings, rules)
+def fix_source(
+    source: bytes, settings: Settings, rules: Sequence[Rule], unsafe: bool, context: FileContext | None = None
+) -> FixOutcome:
+    checked = check_source(source, settings, rules, context)
     if checked.text is None or not any(f.is_fixable(unsafe) for f in checked.findings):
         return FixOutcome(source, [], checked.findings)
     try:
-        text, fixed, remaining = fix_checked_text(checked.text, checked.findings, settings, rules, unsafe)
+        text, fixed, remaining = fix_checked_text(checked.text, checked.findings, settings, rules, unsafe, context)
     except FixError as error:
         return FixOutcome(source, [], checked.findings, error=str(error))
     return FixOutcome(encode_like(source, text), fixed, remaining, original=checked.findings)
@@ -46,7 +49,12 @@ class FixError(Exception):
 
 
 def fix_checked_text(
-    text: str, findings: list[Finding], settings: Settings, rules: Sequence[Rule], unsafe: bool
+    text: str,
+    findings: list[Finding],
+    settings: Settings,
+    rules: Sequence[Rule],
+    unsafe: bool,
+    context: FileContext | None = None,
 ) -> tuple[str, list[Finding], list[Finding]]:
     """The fixed text, the findings fixed and those remaining. Raises FixError."""
     from buffer_lint.fix.transform import ParserSyntaxError, fix_text  # libcst only for files with fixes
@@ -70,7 +78,7 @@ def fix_checked_text(
         except SyntaxError as error:
             raise FixError(f"a fix produced invalid code ({error.msg}), so the file was left unchanged") from error
         text, fixed = new_text, fixed + chosen
-        findings = check_parsed(tree, text, settings, rules)  # the tree just verified: no second parse
+        findings = check_parsed(tree, text, settings, rules, context)  # the tree just verified: no second parse
     return text, fixed, findings
 
 

@@ -130,6 +130,7 @@ def _is_unregistered_tensor(cls: ClassFacts, assignment: AttributeAssignment) ->
         and assignment.shape is not TargetShape.AUGMENTED
         and not cls.is_registered(name)
         and name not in FRAMEWORK_PLAIN_ATTRIBUTES
+        and name not in cls.applied_elsewhere
         and not is_python_scalar(assignment)
         and not cls.used_only_as_index(name)
         and not cls.replaced_from_inputs(name)

@@ -102,6 +102,8 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         kind = cls.element_kind(assignment)
         if container is None or not assignment.site.on_init_path or kind not in MESSAGES or _rewrapped(cls, assignment):
             continue
+        if assignment.name in cls.applied_elsewhere or container.stateless:
+            continue  # another module's _apply maps it; or losses and activations: nothing to move
         if kind is ValueKind.TENSOR and cls.may_be_complex(assignment):
             continue  # complex tables: registered, .to(dtype) would drop their imaginary part
         registered = REGISTERED.get((kind, container.shape is ContainerShape.DICT), "")

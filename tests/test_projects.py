@@ -1,0 +1,69 @@
+"""Project-wide facts: bases, helpers and ``_apply`` owners in other files of the project.
+
+Each folder of ``fixtures/projects/`` is a small project checked as a whole; its expected findings
+are written on the lines, as in the one-file fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECTS, expected_findings, location_counts, run, run_cli
+
+CASES = sorted(p for p in PROJECTS.iterdir() if p.is_dir())
+
+
+def expected(project: Path) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for path in sorted(project.rglob("*.py")):
+        for (line, column, code), count in expected_findings(path).items():
+            found[f"{path.relative_to(project)}:{line}:{column}: {code}"] += count
+    return found
+
+
+@pytest.mark.parametrize("project", CASES, ids=lambda p: p.name)
+def test_project_findings(project: Path) -> None:
+    result = run_cli(["check", "--no-cache", "-j1", "--isolated", "."], cwd=project)
+    assert location_counts(result.stdout) == expected(project), result.stdout + result.stderr
+
+
+# flake8 is a separate process by nature; one run covers every project.
+def test_flake8_finds_the_same_with_the_project(tmp_path: Path) -> None:
+    for project in CASES:
+        result = run(["flake8", "--select", "BUF", "."], cwd=project)
+        assert location_counts(result.stdout) == expected(project), result.stdout + result.stderr
+
+
+def test_editing_a_base_in_another_file_rechecks_its_subclasses(tmp_path: Path) -> None:
+    project = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", project)
+    layers = project / "src" / "shapes" / "layers.py"
+    net = "src/shapes/models/net.py"
+
+    def findings() -> set[str]:
+        result = run_cli(["check", "-j1", "--isolated", "--select", "BUF001", "."], cwd=project)
+        return {location.split(":")[0] + ":" + location.split(":")[1] for location in location_counts(result.stdout)}
+
+    assert f"{net}:13" in findings()  # cold: Net derives from nn.Module through layers.Base
+    original = layers.read_text()
+    layers.write_text(original.replace("class Base(nn.Module):", "class Base:"))
+    assert findings() == set()  # warm cache, but the base changed: Net is no module any more
+    layers.write_text(original)
+    assert f"{net}:13" in findings()
+
+
+def test_editing_a_helper_in_another_file_rechecks_its_callers(tmp_path: Path) -> None:
+    project = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", project)
+    layers = project / "src" / "shapes" / "layers.py"
+
+    def count() -> int:
+        result = run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+        return len(location_counts(result.stdout))
+
+    assert count() == 3
+    layers.write_text(layers.read_text().replace("    return [n]\n", "    return torch.zeros(n)\n"))
+    assert count() == 4  # not_a_tensor() now returns a tensor: self.sizes is reported
