@@ -20,12 +20,13 @@ from typing import Any
 
 from buffer_lint import __version__
 from buffer_lint.analysis.project import FileSummary
+from buffer_lint.analysis.summaries import summarize
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
 from buffer_lint.writing import write_atomically
 
 CACHE_DIR_NAME = ".buffer_lint_cache"
-CACHE_FORMAT = 3  # bump when an entry's shape changes
+CACHE_FORMAT = 4  # bump when an entry's shape changes
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by buffer-lint.\n"
@@ -54,26 +55,40 @@ class Stamp:
 @dataclass(frozen=True)
 class Dependency:
     """Another file of the project that a file's analysis read (a base class, a helper): the cached
-    result holds only while that file is as it was."""
+    result holds while that file is as it was, or tells other files the same (its summary's fingerprint)."""
 
     path: str
+    module: str
     size: int
     mtime_ns: int
-    hash: str
+    fingerprint: str
 
     @classmethod
-    def of(cls, summary: FileSummary) -> Dependency:
-        return cls(str(summary.path), summary.size, summary.mtime_ns, summary.digest)
+    def of(cls, summary: FileSummary, module: str) -> Dependency:
+        return cls(str(summary.path), module, summary.size, summary.mtime_ns, summary.fingerprint)
 
-    def holds(self) -> bool:
+
+class Dependencies:
+    """Checks dependencies for one run, each file once, however many cached results depend on it."""
+
+    def __init__(self, extra_bases: frozenset[str]) -> None:
+        self.extra_bases = extra_bases
+        self._fingerprints: dict[str, str | None] = {}
+
+    def hold(self, dependencies: list[Dependency]) -> bool:
+        return all(self._holds(d) for d in dependencies)
+
+    def _holds(self, dependency: Dependency) -> bool:
         try:
-            stat = os.stat(self.path)
-            if (stat.st_size, stat.st_mtime_ns) == (self.size, self.mtime_ns):
-                return True
-            with open(self.path, "rb") as file:
-                return content_hash(file.read()) == self.hash
+            stat = os.stat(dependency.path)
         except OSError:
             return False
+        if (stat.st_size, stat.st_mtime_ns) == (dependency.size, dependency.mtime_ns):
+            return True
+        if dependency.path not in self._fingerprints:  # changed on disk: does it still say the same?
+            summary = summarize(Path(dependency.path), dependency.module, self.extra_bases)
+            self._fingerprints[dependency.path] = summary.fingerprint if summary else None
+        return self._fingerprints[dependency.path] == dependency.fingerprint
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,7 @@ def content_hash(source: bytes) -> str:
 class ResultCache:
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory = directory
+        self.dependencies = Dependencies(settings.module_bases)
         self.file = directory / f"{fingerprint(settings)}.json"
         self.entries: dict[str, dict[str, Any]] = self._load()
         self.changed = False
@@ -123,8 +139,8 @@ class ResultCache:
                     return None
                 entry["mtime"] = stat.st_mtime_ns
                 self.changed = True
-            if not all(Dependency(*item).holds() for item in entry.get("dependencies", ())):
-                return None  # a base class or a helper in another file changed
+            if not self.dependencies.hold([Dependency(*item) for item in entry.get("dependencies", ())]):
+                return None  # a base class or a helper in another file changed what it tells others
             findings = [Finding.from_json(item) for item in entry["findings"]]
             return CachedResult(findings, _edits_from_json(entry.get("edits")))
         except (OSError, KeyError, TypeError, ValueError):

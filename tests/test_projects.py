@@ -67,3 +67,23 @@ def test_editing_a_helper_in_another_file_rechecks_its_callers(tmp_path: Path) -
     assert count() == 3
     layers.write_text(layers.read_text().replace("    return [n]\n", "    return torch.zeros(n)\n"))
     assert count() == 4  # not_a_tensor() now returns a tensor: self.sizes is reported
+
+
+def test_an_edit_that_changes_nothing_others_see_keeps_their_cached_results(tmp_path: Path, monkeypatch) -> None:
+    from buffer_lint import runner
+
+    project = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", project)
+    layers = project / "src" / "shapes" / "layers.py"
+    run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+    analysed: list[str] = []
+    real = runner._check_source
+
+    def counting(display: str, *args: object) -> object:
+        analysed.append(display)
+        return real(display, *args)
+
+    monkeypatch.setattr(runner, "_check_source", counting)
+    layers.write_text(layers.read_text() + "# a comment\n")
+    run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+    assert analysed == ["src/shapes/layers.py"]  # net.py's cached result still holds: layers says the same

@@ -126,9 +126,11 @@ class _FactsBuilder:
         return self.project is not None and self.project.is_module_class(qualified)
 
     def _project_bases(self, qualified_bases: list[str]) -> list[ClassSummary]:
+        """The project classes a class derives from (torch's and the frameworks' own are known without them)."""
         if self.project is None:
             return []
-        return [cls for q in qualified_bases for cls in self.project.ancestors(q)]
+        own = [q for q in qualified_bases if not q.startswith("torch.") and not is_module_base(q, self.extra_bases)]
+        return [cls for q in own for cls in self.project.ancestors(q)]
 
     def _local_bases(self, node: ast.ClassDef) -> list[ClassFacts]:
         bases = []

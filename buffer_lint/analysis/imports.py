@@ -50,6 +50,11 @@ class ImportMap:
             return f"{owner}.{expr.attr}" if owner else None
         return None
 
+    @property
+    def bindings(self) -> dict[str, str]:
+        """Local name -> the dotted name it was imported as."""
+        return dict(self._bindings)
+
     def binds(self, name: str) -> bool:
         return name in self._bindings
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,6 +93,18 @@ class FileSummary:
     functions: dict[str, Returned]  # top-level functions that return tensors
     imports: ImportMap  # what the file's names are (re-exports)
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """What other files can learn from this one: an edit that keeps it (a comment, a function body
+        that still returns a tensor) leaves their cached results valid."""
+        classes = [
+            (c.qualified, c.bases, *(sorted(names) for names in (c.attributes, c.buffers, c.parameters, c.applied)))
+            for _, c in sorted(self.classes.items())
+        ]
+        functions = sorted((name, repr(kind)) for name, kind in self.functions.items())
+        facts = [classes, functions, sorted(self.imports.bindings.items())]
+        return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
+
 
 Summarize = Callable[[Path, str, frozenset[str]], "FileSummary | None"]
 
@@ -105,12 +118,12 @@ class ProjectIndex:
     extra_bases: frozenset[str] = frozenset()
     _summaries: dict[str, FileSummary | None] = field(default_factory=dict)
     _applied: dict[Path, frozenset[str]] = field(default_factory=dict)
-    _consulted: list[set[FileSummary]] = field(default_factory=list)
+    _consulted: list[set[tuple[str, FileSummary]]] = field(default_factory=list)
 
     @contextmanager
-    def recording(self) -> Iterator[set[FileSummary]]:
-        """The summaries consulted inside the block: the files an analysis depended on."""
-        consulted: set[FileSummary] = set()
+    def recording(self) -> Iterator[set[tuple[str, FileSummary]]]:
+        """The summaries (with their modules) consulted inside the block: what an analysis depended on."""
+        consulted: set[tuple[str, FileSummary]] = set()
         self._consulted.append(consulted)
         try:
             yield consulted
@@ -125,7 +138,7 @@ class ProjectIndex:
         found = self._summaries[module]
         if found is not None:
             for consulted in self._consulted:
-                consulted.add(found)
+                consulted.add((module, found))
         return found
 
     def _file_for(self, module: str) -> Path | None:
