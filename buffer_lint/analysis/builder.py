@@ -150,6 +150,7 @@ class _FactsBuilder:
             node=node,
             imports=self.imports,
             file_constants=self.file_constants,
+            file_functions=self.typer.returns.functions if isinstance(self.typer.returns, FileReturns) else {},
             is_module=is_module,
             methods=self._methods(node),
             class_attributes=frozenset(_class_attributes(node)).union(
@@ -166,6 +167,7 @@ class _FactsBuilder:
                 *(cls.buffers for cls in project_bases),
             ),
             applied_elsewhere=self.applied_elsewhere,
+            inherited_init_calls=frozenset().union(*(cls.init_calls for cls in project_bases)),
         )
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
             q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in chain

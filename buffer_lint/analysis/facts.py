@@ -168,6 +168,7 @@ class ClassFacts:
     node: ast.ClassDef
     imports: ImportMap
     file_constants: dict[str, ast.expr]  # NAME = value at the file's top level
+    file_functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]  # the file's top-level functions
     is_module: bool
     methods: dict[str, Method]
     class_attributes: frozenset[str]  # names defined in the class body or a same-file base
@@ -181,6 +182,8 @@ class ClassFacts:
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
     plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
     applied_elsewhere: frozenset[str] = frozenset()  # attributes another module's _apply maps (project-wide)
+    inherited_init_calls: frozenset[str] = frozenset()  # methods an __init__ of a base in another file calls
+    init_path_methods: frozenset[str] = frozenset()  # the methods __init__ runs, itself included
     # What __init__ puts into ``self.<name>`` item by item: ``self.x[k] = v``, ``self.x.append(v)``.
     added_elements: dict[str, list[ValueKind]] = field(default_factory=dict)
     # The methods an instance runs: its own, then those it inherits from same-file bases (a simple MRO).
@@ -285,12 +288,12 @@ class ClassFacts:
         """Whether the assigned tensor may be complex: the method that assigns it, or a helper the value
         calls, builds complex numbers. ``.to(dtype)`` would drop a complex buffer's imaginary part."""
         methods = [assignment.site.method.node]
-        if assignment.value is not None:
-            methods += [
-                self.methods[n.func.attr].node
-                for n in ast.walk(assignment.value)
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in self.methods
-            ]
+        calls = [n for n in ast.walk(assignment.value) if isinstance(n, ast.Call)] if assignment.value else []
+        for call in calls:
+            if isinstance(call.func, ast.Attribute) and call.func.attr in self.methods:
+                methods.append(self.methods[call.func.attr].node)
+            elif isinstance(call.func, ast.Name) and call.func.id in self.file_functions:
+                methods.append(self.file_functions[call.func.id])
         return any(self._builds_complex(m) for m in methods)
 
     def _builds_complex(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

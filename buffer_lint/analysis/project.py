@@ -81,6 +81,7 @@ class ClassSummary:
     buffers: frozenset[str]
     parameters: frozenset[str]
     applied: frozenset[str]  # attributes its ``_apply`` maps on other objects (``m.grid = list(map(fn, m.grid))``)
+    init_calls: frozenset[str] = frozenset()  # the methods its ``__init__`` runs (a subclass may override them)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +99,11 @@ class FileSummary:
         """What other files can learn from this one: an edit that keeps it (a comment, a function body
         that still returns a tensor) leaves their cached results valid."""
         classes = [
-            (c.qualified, c.bases, *(sorted(names) for names in (c.attributes, c.buffers, c.parameters, c.applied)))
+            (
+                c.qualified,
+                c.bases,
+                *(sorted(n) for n in (c.attributes, c.buffers, c.parameters, c.applied, c.init_calls)),
+            )
             for _, c in sorted(self.classes.items())
         ]
         functions = sorted((name, repr(kind)) for name, kind in self.functions.items())

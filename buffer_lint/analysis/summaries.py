@@ -50,6 +50,7 @@ def summarize(path: Path, module: str, extra_bases: frozenset[str]) -> FileSumma
             buffers=frozenset(n for n, k in registered.items() if k == "buffer"),
             parameters=frozenset(n for n, k in registered.items() if k == "parameter"),
             applied=frozenset(_applied_in(cls.node)),
+            init_calls=cls.init_path_methods - {"__init__"},
         )
     functions = {name: kind for name, kind in file_returns(tree, package).items() if kind is not None}
     digest = hashlib.blake2b(source, digest_size=16).hexdigest()

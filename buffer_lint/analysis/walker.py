@@ -55,11 +55,14 @@ class ClassWalker:
 
     def walk(self) -> None:
         init = self.facts.resolved_methods.get("__init__")
+        self.on_init_path = True
         if init is not None and init.self_name:
-            self.on_init_path = True
             self.super_init_pending = _calls_super_init(init)
             self._walk_method(init)
-            self.facts.plain_after_init = frozenset(self.plain)
+        for name in sorted(self.facts.inherited_init_calls):  # a base in another file's __init__ calls them
+            self._follow_helper(name)
+        self.facts.plain_after_init = frozenset(self.plain)
+        self.facts.init_path_methods = frozenset(self.visited)
         self.on_init_path = False
         for name, method in self.facts.methods.items():
             if name not in self.visited and method.self_name:
