@@ -187,5 +187,5 @@ def test_rule_command_prints_documentation() -> None:
         "## Fix safety",
     ):
         assert section in result.stdout
-    unknown = run_cli(["rule", "BUF999"], cwd=ROOT)
-    assert unknown.returncode == 2 and "unknown rule code 'BUF999'" in unknown.stderr
+    unknown = run_cli(["rule", "XYZ123"], cwd=ROOT)
+    assert unknown.returncode == 2 and "unknown rule code 'XYZ123'" in unknown.stderr
