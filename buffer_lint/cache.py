@@ -20,7 +20,7 @@ from typing import Any
 
 from buffer_lint import __version__
 from buffer_lint.analysis.project import FileSummary
-from buffer_lint.analysis.summaries import summarize
+from buffer_lint.analysis.summaries import SummaryStore, summarize
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
 from buffer_lint.writing import write_atomically
@@ -71,8 +71,9 @@ class Dependency:
 class Dependencies:
     """Checks dependencies for one run, each file once, however many cached results depend on it."""
 
-    def __init__(self, extra_bases: frozenset[str]) -> None:
+    def __init__(self, extra_bases: frozenset[str], store: SummaryStore) -> None:
         self.extra_bases = extra_bases
+        self.store = store
         self._fingerprints: dict[str, str | None] = {}
 
     def hold(self, dependencies: list[Dependency]) -> bool:
@@ -86,7 +87,7 @@ class Dependencies:
         if (stat.st_size, stat.st_mtime_ns) == (dependency.size, dependency.mtime_ns):
             return True
         if dependency.path not in self._fingerprints:  # changed on disk: does it still say the same?
-            summary = summarize(Path(dependency.path), dependency.module, self.extra_bases)
+            summary = summarize(Path(dependency.path), dependency.module, self.extra_bases, self.store)
             self._fingerprints[dependency.path] = summary.fingerprint if summary else None
         return self._fingerprints[dependency.path] == dependency.fingerprint
 
@@ -110,7 +111,7 @@ def content_hash(source: bytes) -> str:
 class ResultCache:
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory = directory
-        self.dependencies = Dependencies(settings.module_bases)
+        self.dependencies = Dependencies(settings.module_bases, SummaryStore(directory))
         self.file = directory / f"{fingerprint(settings)}.json"
         self.entries: dict[str, dict[str, Any]] = self._load()
         self.changed = False

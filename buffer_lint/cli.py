@@ -128,20 +128,19 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(configuration.show())
         return EXIT_CLEAN
     mode = "diff" if args.diff else "fix" if args.fix or args.command == "fix" else "check"
-    job = Job(configuration, mode, args.unsafe_fixes, with_edits=args.output_format == "json")
+    cache_dir = None if args.no_cache or args.paths == [STDIN] else _cache_dir(args, configuration)
+    job = Job(configuration, mode, args.unsafe_fixes, args.output_format == "json", cache_dir)
     if args.paths == [STDIN]:
         result, output = run_source(args.stdin_filename or STDIN, sys.stdin.buffer.read(), job)
         if mode == "fix":
             sys.stdout.buffer.write(output)
             sys.stdout.flush()
         return _report([result], args, job, sys.stderr if mode == "fix" else sys.stdout)
-    cache_dir = None if args.no_cache else _cache_dir(args, configuration)
     progress = progress_for(sys.stderr, args.quiet)
     results = run_paths(
         args.paths,
         job,
         jobs=args.jobs,
-        cache_dir=cache_dir,
         respect_gitignore=args.respect_gitignore,
         force_exclude=args.force_exclude,
         progress=progress,

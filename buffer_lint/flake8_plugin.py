@@ -11,7 +11,8 @@ from typing import Any
 
 from buffer_lint import __version__
 from buffer_lint.analysis.project import FileContext
-from buffer_lint.analysis.summaries import Projects
+from buffer_lint.analysis.summaries import Projects, SummaryStore
+from buffer_lint.cache import CACHE_DIR_NAME
 from buffer_lint.engine import check_tree, internal_error
 from buffer_lint.rules.selection import Selection
 from buffer_lint.settings import SettingError, Settings, options
@@ -71,5 +72,11 @@ class Plugin:
         """The projects' other files, summarised on demand and once per flake8 process."""
         bases = cls.settings.module_bases
         if bases not in cls.projects:
-            cls.projects[bases] = Projects(bases)
+            cls.projects[bases] = Projects(bases, _cache_at)
         return cls.projects[bases]
+
+
+def _cache_at(root: Path) -> SummaryStore | None:
+    """The summaries ``buffer-lint check`` keeps for the project, where its cache is on (at the root)."""
+    directory = root / CACHE_DIR_NAME
+    return SummaryStore(directory) if directory.is_dir() else None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from buffer_lint.analysis.project import FileContext
-from buffer_lint.analysis.summaries import Projects
+from buffer_lint.analysis.summaries import Projects, SummaryStore
 from buffer_lint.cache import Dependency, ResultCache, Stamp, content_hash
 from buffer_lint.config import Configuration
 from buffer_lint.engine import check_source, internal_error
@@ -42,6 +42,7 @@ class Job:
     mode: Mode
     unsafe: bool = False
     with_edits: bool = False  # the report shows each fix as text edits (JSON)
+    cache_dir: Path | None = None  # where results and the project's file summaries are kept; None: nowhere
 
     @property
     def fixes(self) -> bool:
@@ -56,7 +57,6 @@ def run_paths(
     job: Job,
     *,
     jobs: int = 1,
-    cache_dir: Path | None = None,
     respect_gitignore: bool = True,
     force_exclude: bool = False,
     progress: Progress | None = None,
@@ -64,7 +64,7 @@ def run_paths(
     """Results for every file under ``paths``, sorted by path."""
     configuration = job.configuration
     files = list(discover(paths, configuration.excluders, respect_gitignore, force_exclude))
-    cache = ResultCache(cache_dir, configuration.settings) if cache_dir is not None else None
+    cache = ResultCache(job.cache_dir, configuration.settings) if job.cache_dir is not None else None
     results = _process_files(files, job, cache, jobs, progress or _silent)
     return sorted(results, key=lambda r: r.path)
 
@@ -159,15 +159,16 @@ def _check_file(path: Path, job: Job) -> _Checked:
     return checked
 
 
-_PROJECTS: dict[frozenset[str], Projects] = {}
+_PROJECTS: dict[tuple[frozenset[str], Path | None], Projects] = {}
 
 
 def _projects(job: Job) -> Projects:
-    """This process's indexes of the projects' files (one set per set of extra module bases)."""
-    bases = job.configuration.settings.module_bases
-    if bases not in _PROJECTS:
-        _PROJECTS[bases] = Projects(bases)
-    return _PROJECTS[bases]
+    """This process's indexes of the projects' files (per set of extra module bases and cache folder)."""
+    key = (job.configuration.settings.module_bases, job.cache_dir)
+    if key not in _PROJECTS:
+        store = SummaryStore(job.cache_dir) if job.cache_dir else None
+        _PROJECTS[key] = Projects(key[0], lambda root: store)
+    return _PROJECTS[key]
 
 
 def _stamp_if_unchanged(path: Path, before: os.stat_result, source: bytes) -> Stamp | None:

@@ -87,3 +87,27 @@ def test_an_edit_that_changes_nothing_others_see_keeps_their_cached_results(tmp_
     layers.write_text(layers.read_text() + "# a comment\n")
     run_cli(["check", "-j1", "--isolated", "."], cwd=project)
     assert analysed == ["src/shapes/layers.py"]  # net.py's cached result still holds: layers says the same
+
+
+def test_summaries_are_kept_on_disk_and_reused(tmp_path: Path, monkeypatch) -> None:
+    from buffer_lint.analysis import summaries
+
+    project = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", project)
+    run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+    stored = list((project / ".buffer_lint_cache" / "summaries").glob("*.json"))
+    assert stored  # the files other files read, summarised once
+    computed: list[str] = []
+    real = summaries._summarize
+
+    def counting(path: Path, *args: object) -> object:
+        computed.append(path.name)
+        return real(path, *args)
+
+    monkeypatch.setattr(summaries, "_summarize", counting)
+    monkeypatch.setattr("buffer_lint.runner._PROJECTS", {})  # a new process: nothing in memory
+    (project / "src" / "shapes" / "models" / "net.py").write_text(
+        (project / "src" / "shapes" / "models" / "net.py").read_text() + "# edited\n"
+    )
+    result = run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+    assert len(location_counts(result.stdout)) == 4 and computed == []  # read back from disk

@@ -4,35 +4,95 @@ file's own check, without the project (a summary reads one file)."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import functools
 import hashlib
-from collections.abc import Iterator
+import json
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+from buffer_lint import __version__
 from buffer_lint.analysis.builder import analyze_file, file_returns
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ClassSummary, FileSummary, ProjectIndex, locate
+from buffer_lint.analysis.tensors import Returned, TensorKind
+from buffer_lint.writing import write_atomically
+
+
+class SummaryStore:
+    """Summaries on disk, by content: ``<cache>/summaries/<hash>.json``, shared by the CLI's runs, its
+    pool workers and the flake8 plugin. A missing, corrupt or foreign entry is computed again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "summaries"
+
+    def load(self, key: str, path: Path, size: int, mtime_ns: int) -> FileSummary | None:
+        try:
+            data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            return _from_json(data, path, size, mtime_ns)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, key: str, summary: FileSummary) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            data = json.dumps(_to_json(summary), separators=(",", ":")).encode("utf-8")
+            write_atomically(self.directory / f"{key}.json", data, durable=False)
+        except OSError:
+            pass  # a summary that cannot be stored only costs time next run
 
 
 class Projects:
-    """The index of each project a process meets, by root folder (one set of extra module bases)."""
+    """The index of each project a process meets, by root folder (one set of extra module bases);
+    ``store_at`` says where a root's summaries live on disk, if anywhere."""
 
-    def __init__(self, extra_bases: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, extra_bases: frozenset[str] = frozenset(), store_at: Callable[[Path], SummaryStore | None] | None = None
+    ) -> None:
         self.extra_bases = extra_bases
+        self.store_at = store_at or (lambda root: None)
         self._indexes: dict[Path, ProjectIndex] = {}
 
     def __call__(self, root: Path) -> ProjectIndex:
         if root not in self._indexes:
-            self._indexes[root] = ProjectIndex(summarize, root, self.extra_bases)
+            summarize_here = functools.partial(summarize, store=self.store_at(root))
+            self._indexes[root] = ProjectIndex(summarize_here, root, self.extra_bases)
         return self._indexes[root]
 
 
-def summarize(path: Path, module: str, extra_bases: frozenset[str]) -> FileSummary | None:
-    """A file's summary, from its source; None when it cannot be read or parsed."""
+def summarize(
+    path: Path, module: str, extra_bases: frozenset[str], store: SummaryStore | None = None
+) -> FileSummary | None:
+    """A file's summary, from the store when it holds this content, else from its source; None when
+    the file cannot be read or parsed."""
     try:
         stat = path.stat()
         source = path.read_bytes()
+    except OSError:
+        return None
+    key = _key(source, module, extra_bases)
+    stored = store.load(key, path, stat.st_size, stat.st_mtime_ns) if store else None
+    if stored is not None:
+        return stored
+    summary = _summarize(path, source, module, extra_bases, stat)
+    if summary is not None and store is not None:
+        store.save(key, summary)
+    return summary
+
+
+def _key(source: bytes, module: str, extra_bases: frozenset[str]) -> str:
+    described = json.dumps([__version__, module, sorted(extra_bases)]).encode()
+    return hashlib.blake2b(source + b"\0" + described, digest_size=16).hexdigest()
+
+
+def _summarize(
+    path: Path, source: bytes, module: str, extra_bases: frozenset[str], stat: os.stat_result
+) -> FileSummary | None:
+    try:
         tree = ast.parse(source)
-    except (OSError, SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError):
         return None
     package = locate(path).package
     facts = analyze_file(tree, extra_bases, package=package)
@@ -76,3 +136,38 @@ def _applied_in(node: ast.ClassDef) -> Iterator[str]:
                             isinstance(target.value, ast.Name) and target.value.id == self_name
                         ):
                             yield target.attr
+
+
+def _to_json(summary: FileSummary) -> dict[str, Any]:
+    return {
+        "digest": summary.digest,
+        "classes": [
+            {k: sorted(v) if isinstance(v, frozenset) else v for k, v in dataclasses.asdict(c).items()}
+            for c in summary.classes.values()
+        ],
+        "functions": {name: _kind_to_json(kind) for name, kind in summary.functions.items()},
+        "imports": summary.imports.bindings,
+    }
+
+
+def _from_json(data: dict[str, Any], path: Path, size: int, mtime_ns: int) -> FileSummary:
+    classes = {}
+    for item in data["classes"]:
+        fields = {k: frozenset(v) if isinstance(v, list) and k != "bases" else v for k, v in item.items()}
+        fields["bases"] = tuple(item["bases"])
+        cls = ClassSummary(**fields)
+        classes[cls.qualified.rpartition(".")[2]] = cls
+    functions = {name: _kind_from_json(kind) for name, kind in data["functions"].items()}
+    return FileSummary(path, data["digest"], size, mtime_ns, classes, functions, ImportMap(data["imports"]))
+
+
+def _kind_to_json(kind: Returned) -> Any:
+    if isinstance(kind, tuple):
+        return [k.value if k else None for k in kind]
+    return kind.value if kind else None
+
+
+def _kind_from_json(item: Any) -> Returned:
+    if isinstance(item, list):
+        return tuple(TensorKind(k) if k else None for k in item)
+    return TensorKind(item) if item else None
