@@ -5,13 +5,15 @@ are written on the lines, as in the one-file fixtures."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECTS, expected_findings, location_counts, run, run_cli
+from tests.helpers import PROJECTS, expected_findings, location_counts, markers, run, run_cli
 
 CASES = sorted(p for p in PROJECTS.iterdir() if p.is_dir())
 
@@ -111,3 +113,36 @@ def test_summaries_are_kept_on_disk_and_reused(tmp_path: Path, monkeypatch) -> N
     )
     result = run_cli(["check", "-j1", "--isolated", "."], cwd=project)
     assert len(location_counts(result.stdout)) == 4 and computed == []  # read back from disk
+
+
+@pytest.mark.parametrize("project", CASES, ids=lambda p: p.name)
+def test_fixing_a_project_fixes_the_marked_lines_and_leaves_the_rest(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / project.name
+    shutil.copytree(project, copy)
+    fixed_markers = {
+        f"{path.relative_to(project)}:{line}:{column}: {code}"
+        for path in project.rglob("*.py")
+        for (line, column, code) in markers(path, "fixed")
+    }
+    result = run_cli(["check", "--no-cache", "-j1", "--isolated", "--fix", "--unsafe-fixes", "."], cwd=copy)
+    assert result.returncode in (0, 1), result.stderr
+    left = run_cli(["check", "--no-cache", "-j1", "--isolated", "."], cwd=copy)
+    assert not fixed_markers & set(location_counts(left.stdout))  # what was marked fixed is gone
+    assert set(location_counts(left.stdout)) == set(expected(project)) - fixed_markers
+
+
+def test_a_fixed_project_runs_with_its_tensors_as_buffers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch", reason="the runtime proof of fixes needs torch (pip install -e '.[test]')")
+    copy = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", copy)
+    run_cli(["check", "--no-cache", "-j1", "--isolated", "--fix", "--unsafe-fixes", "."], cwd=copy)
+    monkeypatch.syspath_prepend(str(copy / "src"))
+    for name in [m for m in sys.modules if m == "shapes" or m.startswith("shapes.")]:
+        monkeypatch.delitem(sys.modules, name)
+    net_module = importlib.import_module("shapes.models.net")
+    net, table = net_module.Net(), net_module.Table()
+    assert {"mask", "steps", "doubled"} <= set(dict(net.named_buffers()))
+    assert "table" in dict(table.named_buffers())
+    moved = net.to("meta")
+    assert moved.mask.device.type == "meta" and moved.steps.device.type == "meta"
+    assert torch.equal(net_module.Net().mask, torch.ones(4, 4).tril())
