@@ -16,8 +16,7 @@ from buffer_lint.findings import Finding
 from buffer_lint.noqa import without_noqa
 from buffer_lint.rules.base import Rule
 from buffer_lint.settings import Settings
-from buffer_lint.source import decode_source, physical_lines
-
+from buffer_lint.source import decode_source, parse, physical_lines
 
 # Deep enough for any tree ``ast.parse`` builds (it refuses nesting beyond about 3,000 levels).
 RECURSION_LIMIT = 30_000
@@ -90,7 +89,7 @@ def check_text(
 ) -> list[Finding]:
     """Findings for decoded source, ``# noqa`` honoured; a syntax error is an E999 finding."""
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except (SyntaxError, ValueError) as error:
         return [syntax_error_finding(error)]
     return check_parsed(tree, text, settings, rules, context)

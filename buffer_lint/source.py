@@ -5,8 +5,10 @@ A leaf, shared by the analysis, the fixer, the reporters and the flake8 plugin.
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
+import warnings
 from collections.abc import Sequence
 
 
@@ -39,3 +41,11 @@ def char_column(lines: Sequence[str], line: int, byte_col: int) -> int:
     if text.isascii():
         return byte_col
     return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+
+def parse(source: str | bytes) -> ast.Module:
+    """``ast.parse`` without its warnings about the code (``invalid escape sequence``): a linter of
+    other people's code reports what it is asked for, not what the compiler mutters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)

@@ -301,3 +301,14 @@ def test_progress_never_in_pipes_ci_or_quiet(monkeypatch: pytest.MonkeyPatch) ->
     assert progress_for(FakeTerminal(), quiet=False) is not None
     monkeypatch.setenv("CI", "true")
     assert progress_for(FakeTerminal(), quiet=False) is None
+
+
+def test_the_compilers_warnings_about_checked_code_are_not_shown(tmp_path: Path) -> None:
+    import warnings
+
+    (tmp_path / "model.py").write_text('import torch\npattern = "\\\\p{L}"\nother = "\\p"\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_cli(["check", "--no-cache", "-j1", "--fix"], cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert [str(w.message) for w in caught] == []

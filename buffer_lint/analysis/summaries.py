@@ -18,6 +18,7 @@ from buffer_lint.analysis.builder import analyze_file, file_returns
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ClassSummary, FileSummary, ProjectIndex, locate
 from buffer_lint.analysis.tensors import Returned, TensorKind
+from buffer_lint.source import parse
 from buffer_lint.writing import write_atomically
 
 
@@ -91,7 +92,7 @@ def _summarize(
     path: Path, source: bytes, module: str, extra_bases: frozenset[str], stat: os.stat_result
 ) -> FileSummary | None:
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return None
     package = locate(path).package

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import torch_module_class
-from buffer_lint.analysis.torch_api import DYNAMIC_NAME_CLASSES, MODULE_CLASS_BUFFERS, MODULE_CLASS_PARAMETERS
 from buffer_lint.analysis.tensors import TensorTyper
+from buffer_lint.analysis.torch_api import DYNAMIC_NAME_CLASSES, MODULE_CLASS_BUFFERS, MODULE_CLASS_PARAMETERS
 
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 _BUFFER_CLASSES = frozenset({"torch.nn.Buffer", "torch.nn.parameter.Buffer"})

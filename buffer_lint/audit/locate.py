@@ -15,6 +15,7 @@ from torch import nn
 from buffer_lint.audit.sites import Site, site_of
 from buffer_lint.findings import Finding
 from buffer_lint.noqa import without_noqa
+from buffer_lint.source import parse
 
 UNTRACED_NOTE = " (located at the class: build the model under buffer_lint.audit.tracing() for the assigning line)"
 
@@ -97,7 +98,7 @@ def _statements(path: str, mtime_ns: int, size: int) -> tuple[list[str], tuple[a
     linecache.checkcache(path)
     lines = linecache.getlines(path)
     try:
-        tree = ast.parse("".join(lines))
+        tree = parse("".join(lines))
     except (SyntaxError, ValueError):
         return lines, ()
     statements = (node for node in ast.walk(tree) if isinstance(node, ast.stmt))

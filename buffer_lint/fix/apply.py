@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buffer_lint.engine import check_parsed, check_source, deep_recursion
-from buffer_lint.fix.write import encode_like
 from buffer_lint.analysis.project import FileContext
+from buffer_lint.engine import check_parsed, check_source, deep_recursion
 from buffer_lint.findings import Finding
+from buffer_lint.fix.write import encode_like
 from buffer_lint.rules.base import Rule
 from buffer_lint.settings import Settings
+from buffer_lint.source import parse
 
 # A fix can enable another (an assignment dropped by BUF004 may leave a BUF001 to fix).
 MAX_PASSES = 10
@@ -74,7 +74,7 @@ def fix_checked_text(
         if new_text == text:
             break
         try:
-            tree = ast.parse(new_text)
+            tree = parse(new_text)
         except SyntaxError as error:
             raise FixError(f"a fix produced invalid code ({error.msg}), so the file was left unchanged") from error
         text, fixed = new_text, fixed + chosen

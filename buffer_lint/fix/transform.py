@@ -25,7 +25,7 @@ from buffer_lint.findings import (
     ToRegisterBuffer,
     WrapValue,
 )
-from buffer_lint.source import line_starts, physical_lines
+from buffer_lint.source import line_starts, parse, physical_lines
 
 ParserSyntaxError = cst.ParserSyntaxError
 
@@ -126,7 +126,7 @@ def _line_end(text: str, position: int) -> int:
 
 def _import_insertion(text: str, statements: list[str]) -> TextEdit:
     """New imports go after the module's last top-level import, else after its docstring."""
-    body = ast.parse(text).body
+    body = parse(text).body
     after_line = 0
     for index, node in enumerate(body):
         if isinstance(node, (ast.Import, ast.ImportFrom)):

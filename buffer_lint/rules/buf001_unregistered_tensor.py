@@ -89,12 +89,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from buffer_lint.analysis.facts import (
-    is_python_scalar,
-    stores_argument,
     AttributeAssignment,
     ClassFacts,
     TargetShape,
     ValueKind,
+    is_python_scalar,
+    stores_argument,
 )
 from buffer_lint.analysis.modules import FRAMEWORK_PLAIN_ATTRIBUTES
 from buffer_lint.findings import Applicability, Fix, FixAvailability
