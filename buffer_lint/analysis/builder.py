@@ -26,17 +26,20 @@ def analyze_file(
     package: str | None = None,
     project: ProjectIndex | None = None,
     location: Location | None = None,
+    types_tensors: bool = True,
 ) -> FileFacts:
     """The facts of every class in a parsed file; ``extra_bases`` are more nn.Module base classes.
 
     With a ``project`` and the file's ``location``, bases, functions and ``_apply`` owners in the
-    project's other files count too; ``package`` alone resolves relative imports."""
+    project's other files count too; ``package`` alone resolves relative imports. Without
+    ``types_tensors`` (for summaries), no assigned value is typed as a tensor."""
     definitions, in_functions = _class_definitions(tree.body)
     imports = ImportMap.from_file(tree, location.package if location else package)
     typer = TensorTyper(imports, project=project)
     typer.returns = FileReturns(tree, definitions, typer)
     builder = _FactsBuilder(imports, typer, extra_bases, definitions, _file_constants(tree))
     builder.project = project
+    builder.types_tensors = types_tensors
     if project is not None and location is not None:
         builder.applied_elsewhere = project.applied_attributes(location)
     classes = [builder.facts_for(node) for node in definitions]
@@ -103,6 +106,7 @@ class _FactsBuilder:
         self._facts: dict[int, ClassFacts] = {}
         self._in_progress: set[int] = set()
         self.project: ProjectIndex | None = None
+        self.types_tensors = True
         self.applied_elsewhere: frozenset[str] = frozenset()
 
     def facts_for(self, node: ast.ClassDef) -> ClassFacts:
@@ -178,7 +182,8 @@ class _FactsBuilder:
             name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
         } | facts.methods
         if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
-            ClassWalker(facts, ValueClassifier(self.imports, self.typer, self.is_module_call)).walk()
+            values = ValueClassifier(self.imports, self.typer, self.is_module_call, self.types_tensors)
+            ClassWalker(facts, values).walk()
         return facts
 
     def _methods(self, node: ast.ClassDef) -> dict[str, Method]:

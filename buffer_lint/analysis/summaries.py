@@ -96,7 +96,7 @@ def _summarize(
     except (SyntaxError, ValueError, RecursionError):
         return None
     package = locate(path).package
-    facts = analyze_file(tree, extra_bases, package=package)
+    facts = analyze_file(tree, extra_bases, package=package, types_tensors=False)
     imports = ImportMap.from_file(tree, package)
     classes = {}
     for cls in facts.classes:

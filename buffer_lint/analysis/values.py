@@ -30,10 +30,17 @@ class ValueClassifier:
     own classes).
     """
 
-    def __init__(self, imports: ImportMap, typer: TensorTyper, is_module_call: Callable[[ast.Call], bool]) -> None:
+    def __init__(
+        self,
+        imports: ImportMap,
+        typer: TensorTyper,
+        is_module_call: Callable[[ast.Call], bool],
+        types_tensors: bool = True,
+    ) -> None:
         self.imports = imports
         self.typer = typer
         self.is_module_call = is_module_call
+        self.types_tensors = types_tensors  # off for summaries: other files need registrations, not tensors
 
     def kind(self, value: ast.expr | None, method: Method) -> ValueKind:
         if value is None:
@@ -52,7 +59,7 @@ class ValueClassifier:
             return ValueKind.CONTAINER
         if _is_self_attribute(value, method):
             return ValueKind.OTHER  # self.y = self.x: a parameter registers again; an alias is the author's choice
-        if self.typer.is_tensor(value, method.scope):
+        if self.types_tensors and self.typer.is_tensor(value, method.scope):
             return ValueKind.TENSOR
         return ValueKind.OTHER
 

@@ -183,7 +183,8 @@ class ClassWalker:
             if not any(isinstance(e, ast.Starred) for e in (*elements, *value.elts)):
                 values = list(value.elts)
         assert self.method is not None
-        returned = self.values.typer.tuple_elements(value, self.method.scope, len(elements)) or [False] * len(elements)
+        typed = self.values.types_tensors and self.values.typer.tuple_elements(value, self.method.scope, len(elements))
+        returned = typed or [False] * len(elements)
         for element, element_value, is_tensor in zip(elements, values, returned):
             name = self._self_attribute(element)
             if name:
