@@ -312,3 +312,22 @@ def test_the_compilers_warnings_about_checked_code_are_not_shown(tmp_path: Path)
         result = run_cli(["check", "--no-cache", "-j1", "--fix"], cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == ""
     assert [str(w.message) for w in caught] == []
+
+
+def test_checking_a_file_leaves_no_reference_cycles(tmp_path: Path) -> None:
+    """The runner collects garbage less often, which is right only while the analysis makes no cycles."""
+    import gc
+
+    from buffer_lint.engine import check_source
+    from buffer_lint.rules.registry import RULES
+    from buffer_lint.settings import Settings
+
+    source = (Path(__file__).parent.parent / "fixtures" / "buf001" / "helpers.py").read_bytes()
+    check_source(source, Settings(), RULES)  # warm up imports and caches
+    gc.collect()
+    gc.disable()
+    try:
+        check_source(source, Settings(), RULES)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -4,7 +4,8 @@ bases included), and has the walker record each module class's facts."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 
 from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
@@ -176,8 +177,9 @@ class _FactsBuilder:
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(
             q.split(".")[0] == "transformers" and q.endswith(".PreTrainedModel") for q in chain
         )
+        holds_tensor = _weakly(facts.holds_tensor)  # facts hold their methods: no strong reference back
         for method in facts.methods.values():
-            method.self_tensor = facts.holds_tensor
+            method.self_tensor = holds_tensor
         facts.resolved_methods = {
             name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
         } | facts.methods
@@ -201,6 +203,16 @@ class _FactsBuilder:
                     owner=node.name,
                 )
         return methods
+
+
+def _weakly(method: Callable[[str], bool]) -> Callable[[str], bool]:
+    reference = weakref.WeakMethod(method)
+
+    def call(name: str) -> bool:
+        target = reference()
+        return target(name) if target is not None else False
+
+    return call
 
 
 def _merge_parameters(known: list[frozenset[str] | None]) -> frozenset[str] | None:

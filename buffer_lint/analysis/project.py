@@ -50,15 +50,6 @@ def locate(path: Path) -> Location:
     return Location(module, package, directory)
 
 
-def _changed(summary: FileSummary) -> bool:
-    """Whether the file changed since it was summarised (a long-lived process sees edits too)."""
-    try:
-        stat = summary.path.stat()
-    except OSError:
-        return True
-    return (stat.st_size, stat.st_mtime_ns) != (summary.size, summary.mtime_ns)
-
-
 @dataclass(frozen=True)
 class FileContext:
     """Where a file lies in its project, with the project's index: what cross-file facts need."""
@@ -136,8 +127,8 @@ class ProjectIndex:
             self._consulted.pop()
 
     def summary(self, module: str) -> FileSummary | None:
-        known = self._summaries.get(module)
-        if module not in self._summaries or (known is not None and _changed(known)):
+        """The module's summary, read once per index: an index lives for one run (or one flake8 process)."""
+        if module not in self._summaries:
             path = self._file_for(module)
             self._summaries[module] = self.summarize(path, module, self.extra_bases) if path else None
         found = self._summaries[module]

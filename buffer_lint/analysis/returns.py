@@ -5,6 +5,7 @@ statements when every one returns a tensor (or a tuple of tensors)."""
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Iterator
 from typing import Union
 
@@ -20,11 +21,17 @@ class FileReturns:
     bases), and says what they return."""
 
     def __init__(self, tree: ast.Module, classes: list[ast.ClassDef], typer: TensorTyper) -> None:
-        self.typer = typer
+        self._typer = weakref.ref(typer)  # the typer holds this: a strong reference back would be a cycle
         self.functions = {node.name: node for node in tree.body if isinstance(node, _FUNCTIONS)}
         self.classes = {node.name: node for node in classes}
         self._known: dict[int, Returned] = {}
         self._in_progress: set[int] = set()
+
+    @property
+    def typer(self) -> TensorTyper:
+        typer = self._typer()
+        assert typer is not None, "the file's typer is gone"
+        return typer
 
     def of_function(self, name: str) -> Returned:
         """What the file's top-level function ``name`` returns."""
