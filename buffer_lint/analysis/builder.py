@@ -4,6 +4,7 @@ bases included), and has the walker record each module class's facts."""
 from __future__ import annotations
 
 import ast
+import functools
 import weakref
 from collections.abc import Callable, Iterator
 
@@ -42,7 +43,7 @@ def analyze_file(
     builder.project = project
     builder.types_tensors = types_tensors
     if project is not None and location is not None:
-        builder.applied_elsewhere = project.applied_attributes(location)
+        builder.applied_attributes = functools.partial(project.applied_attributes, location)
     classes = [builder.facts_for(node) for node in definitions]
     for facts in classes:
         facts.nested_in_function = id(facts.node) in in_functions
@@ -108,7 +109,7 @@ class _FactsBuilder:
         self._in_progress: set[int] = set()
         self.project: ProjectIndex | None = None
         self.types_tensors = True
-        self.applied_elsewhere: frozenset[str] = frozenset()
+        self.applied_attributes: Callable[[], frozenset[str]] = frozenset
 
     def facts_for(self, node: ast.ClassDef) -> ClassFacts:
         key = id(node)
@@ -171,7 +172,7 @@ class _FactsBuilder:
                 *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
                 *(cls.buffers for cls in project_bases),
             ),
-            applied_elsewhere=self.applied_elsewhere,
+            applied_attributes=self.applied_attributes,
             inherited_init_calls=frozenset().union(*(cls.init_calls for cls in project_bases)),
         )
         facts.is_transformers_model = any(b.is_transformers_model for b in local_bases) or any(

@@ -181,7 +181,8 @@ class ClassFacts:
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
     plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
-    applied_elsewhere: frozenset[str] = frozenset()  # attributes another module's _apply maps (project-wide)
+    # The attributes another module's _apply maps, project-wide: asked for only when a rule needs them.
+    applied_attributes: Callable[[], frozenset[str]] = field(default=frozenset, repr=False)
     inherited_init_calls: frozenset[str] = frozenset()  # methods an __init__ of a base in another file calls
     init_path_methods: frozenset[str] = frozenset()  # the methods __init__ runs, itself included
     # What __init__ puts into ``self.<name>`` item by item: ``self.x[k] = v``, ``self.x.append(v)``.
@@ -216,6 +217,11 @@ class ClassFacts:
             return container.element_kind
         kinds = set(self.added_elements.get(assignment.name, ()))
         return kinds.pop() if len(kinds) == 1 else None
+
+    @cached_property
+    def applied_elsewhere(self) -> frozenset[str]:
+        """Attributes that an ``_apply`` override elsewhere in the project maps (``m.stride = fn(m.stride)``)."""
+        return self.applied_attributes()
 
     def is_registered(self, name: str) -> bool:
         """Registered by a ``register_*`` call or a base class, or assigned a parameter or buffer on

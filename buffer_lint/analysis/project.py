@@ -194,7 +194,7 @@ class ProjectIndex:
             return
         for path in sorted(folder.rglob("*.py")):
             try:
-                if b"def _apply" not in path.read_bytes():
+                if b"def _apply(" not in path.read_bytes():
                     continue  # a cheap look first: few files override _apply
             except OSError:
                 continue
