@@ -124,7 +124,9 @@ class _FactsBuilder:
             local = self.local_classes[value.func.id]
             return id(local) not in self._in_progress and self.facts_for(local).is_module
         qualified = self.imports.qualify(value.func)
-        return qualified is not None and self._is_module_base(qualified)
+        if qualified is None or not qualified.rpartition(".")[2][:1].isupper():
+            return False  # a function's result (PEP 8 names classes in CapWords): not known to be a module
+        return self._is_module_base(qualified)
 
     def _is_module_base(self, qualified: str) -> bool:
         if is_module_base(qualified, self.extra_bases):

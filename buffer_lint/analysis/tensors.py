@@ -110,6 +110,8 @@ class TensorTyper:
     def _returned(self, call: ast.Call, qualified: str | None, scope: Scope) -> Returned:
         """What a call of the file's own functions, or of a function of the project, returns."""
         if qualified and self.project is not None and not qualified.startswith("torch."):
+            if _names_a_class(qualified):
+                return None  # calling a class makes an instance: no summary needed to know it is no tensor
             return self.project.returns(qualified)
         return self.returns.of_call(call, scope) if self.returns is not None else None
 
@@ -255,6 +257,11 @@ class _Assumed(Scope):
 
 
 _TENSOR_PLACEHOLDER = ast.Constant(...)  # an argument annotated as a tensor: a binding known to be one
+
+
+def _names_a_class(qualified: str) -> bool:
+    """``pkg.layers.Block``: PEP 8 names classes in CapWords, functions in lower case."""
+    return qualified.rpartition(".")[2][:1].isupper()
 
 
 def _is_none(expr: ast.expr) -> bool:
