@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import is_module_base
@@ -144,16 +145,20 @@ class ProjectIndex:
                 return candidate
         return None
 
-    def find_class(self, qualified: str, hops: int = MAX_HOPS) -> ClassSummary | None:
+    def find_class(self, qualified: str) -> ClassSummary | None:
         """The class ``qualified`` names, following re-exports (``from .layers import Block``)."""
+        return self._defined(qualified, lambda summary: summary.classes)
+
+    def _defined(self, qualified: str, table: Callable[[FileSummary], dict[str, Any]], hops: int = MAX_HOPS) -> Any:
+        """What ``table`` of the summary of ``qualified``'s module holds under its name, following re-exports."""
         module, _, name = qualified.rpartition(".")
         summary = self.summary(module) if module else None
         if summary is None or hops == 0:
             return None
-        if name in summary.classes:
-            return summary.classes[name]
+        if name in table(summary):
+            return table(summary)[name]
         target = summary.imports.qualify(ast.Name(name))
-        return self.find_class(target, hops - 1) if target and target != qualified else None
+        return self._defined(target, table, hops - 1) if target and target != qualified else None
 
     def is_module_class(self, qualified: str, hops: int = MAX_HOPS) -> bool:
         """Whether the project class ``qualified`` derives from ``nn.Module``, through any files."""
@@ -169,16 +174,9 @@ class ProjectIndex:
             return []
         return [cls, *(a for b in cls.bases for a in self.ancestors(b, hops - 1))]
 
-    def returns(self, qualified: str, hops: int = MAX_HOPS) -> Returned:
+    def returns(self, qualified: str) -> Returned:
         """What the project function ``qualified`` returns, following re-exports."""
-        module, _, name = qualified.rpartition(".")
-        summary = self.summary(module) if module else None
-        if summary is None or hops == 0:
-            return None
-        if name in summary.functions:
-            return summary.functions[name]
-        target = summary.imports.qualify(ast.Name(name))
-        return self.returns(target, hops - 1) if target and target != qualified else None
+        return self._defined(qualified, lambda summary: summary.functions)
 
     def applied_attributes(self, location: Location) -> frozenset[str]:
         """Attributes that an ``_apply`` override anywhere in the file's top-level package maps over
