@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.analysis.project import FileSummary
-from buffer_lint.analysis.summaries import SummaryStore, summarize
+from buffer_lint.analysis.project import FileSummary, locate
+from buffer_lint.analysis.summaries import Projects
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
 from buffer_lint.writing import write_atomically
@@ -69,12 +69,11 @@ class Dependency:
 
 
 class Dependencies:
-    """Checks dependencies for one run, each file once, however many cached results depend on it."""
+    """Checks dependencies for one run. A changed file is summarised once, in the run's own project
+    index, so the analyses that read it later (pool workers fork after the lookups) find it there."""
 
-    def __init__(self, extra_bases: frozenset[str], store: SummaryStore) -> None:
-        self.extra_bases = extra_bases
-        self.store = store
-        self._fingerprints: dict[str, str | None] = {}
+    def __init__(self, projects: Projects) -> None:
+        self.projects = projects
 
     def hold(self, dependencies: list[Dependency]) -> bool:
         return all(self._holds(d) for d in dependencies)
@@ -86,10 +85,9 @@ class Dependencies:
             return False
         if (stat.st_size, stat.st_mtime_ns) == (dependency.size, dependency.mtime_ns):
             return True
-        if dependency.path not in self._fingerprints:  # changed on disk: does it still say the same?
-            summary = summarize(Path(dependency.path), dependency.module, self.extra_bases, self.store)
-            self._fingerprints[dependency.path] = summary.fingerprint if summary else None
-        return self._fingerprints[dependency.path] == dependency.fingerprint
+        # Changed on disk: does it still tell other files the same?
+        summary = self.projects(locate(Path(dependency.path)).root).summary(dependency.module)
+        return summary is not None and summary.fingerprint == dependency.fingerprint
 
 
 @dataclass(frozen=True)
@@ -109,9 +107,9 @@ def content_hash(source: bytes) -> str:
 
 
 class ResultCache:
-    def __init__(self, directory: Path, settings: Settings) -> None:
+    def __init__(self, directory: Path, settings: Settings, projects: Projects) -> None:
         self.directory = directory
-        self.dependencies = Dependencies(settings.module_bases, SummaryStore(directory))
+        self.dependencies = Dependencies(projects)
         self.file = directory / f"{fingerprint(settings)}.json"
         self.entries: dict[str, dict[str, Any]] = self._load()
         self.changed = False

@@ -67,7 +67,7 @@ def run_paths(
     configuration = job.configuration
     _PROJECTS.clear()  # what other files say is read afresh each run (pool workers fork from here)
     files = list(discover(paths, configuration.excluders, respect_gitignore, force_exclude))
-    cache = ResultCache(job.cache_dir, configuration.settings) if job.cache_dir is not None else None
+    cache = ResultCache(job.cache_dir, configuration.settings, _projects(job)) if job.cache_dir else None
     with _fewer_collections():
         results = _process_files(files, job, cache, jobs, progress or _silent)
     return sorted(results, key=lambda r: r.path)

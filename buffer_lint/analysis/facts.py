@@ -240,14 +240,6 @@ class ClassFacts:
             return True
         return any(a.name == name and a.kind in (ValueKind.PARAMETER, ValueKind.BUFFER) for a in self.assignments)
 
-    def holds_parameter(self, name: str) -> bool:
-        """Whether ``self.<name>`` is a parameter so far: assigning it elsewhere registers a parameter there."""
-        if name in (self.base_parameters or ()):
-            return True
-        if any(r.name == name and r.kind == "parameter" for r in self.registrations):
-            return True
-        return any(a.name == name and a.kind is ValueKind.PARAMETER for a in self.assignments)
-
     def assignments_to(self, name: str) -> Iterator[AttributeAssignment]:
         return (a for a in self.assignments if a.name == name)
 

@@ -79,8 +79,7 @@ class ClassSummary:
 @dataclass(frozen=True, eq=False)
 class FileSummary:
     path: Path
-    digest: str  # of the content summarised
-    size: int  # and the file's size and mtime as it was read (what a cache compares first)
+    size: int  # the file's size and mtime as it was read (what a cache compares first)
     mtime_ns: int
     classes: dict[str, ClassSummary]
     functions: dict[str, Returned]  # top-level functions that return tensors

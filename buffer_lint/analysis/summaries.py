@@ -114,8 +114,7 @@ def _summarize(
             init_calls=cls.init_path_methods - {"__init__"},
         )
     functions = {name: kind for name, kind in file_returns(tree, package).items() if kind is not None}
-    digest = hashlib.blake2b(source, digest_size=16).hexdigest()
-    return FileSummary(path, digest, stat.st_size, stat.st_mtime_ns, classes, functions, imports)
+    return FileSummary(path, stat.st_size, stat.st_mtime_ns, classes, functions, imports)
 
 
 def _qualified_base(base: ast.expr, imports: ImportMap, module: str, tree: ast.Module) -> str | None:
@@ -141,7 +140,6 @@ def _applied_in(node: ast.ClassDef) -> Iterator[str]:
 
 def _to_json(summary: FileSummary) -> dict[str, Any]:
     return {
-        "digest": summary.digest,
         "classes": [
             {k: sorted(v) if isinstance(v, frozenset) else v for k, v in dataclasses.asdict(c).items()}
             for c in summary.classes.values()
@@ -159,7 +157,7 @@ def _from_json(data: dict[str, Any], path: Path, size: int, mtime_ns: int) -> Fi
         cls = ClassSummary(**fields)
         classes[cls.qualified.rpartition(".")[2]] = cls
     functions = {name: _kind_from_json(kind) for name, kind in data["functions"].items()}
-    return FileSummary(path, data["digest"], size, mtime_ns, classes, functions, ImportMap(data["imports"]))
+    return FileSummary(path, size, mtime_ns, classes, functions, ImportMap(data["imports"]))
 
 
 def _kind_to_json(kind: Returned) -> Any:

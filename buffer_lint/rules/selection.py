@@ -8,7 +8,7 @@ from functools import cached_property
 
 from buffer_lint.findings import FILE_ERRORS
 from buffer_lint.rules.base import Rule
-from buffer_lint.rules.registry import RULES, RULES_BY_CODE
+from buffer_lint.rules.registry import RULES
 
 DEFAULT_SELECT = ("BUF",)
 
@@ -46,10 +46,6 @@ class Selection:
     def rules_without(self, ignored: tuple[str, ...]) -> tuple[Rule, ...]:
         """The selected rules, less those whose code starts with one of ``ignored``."""
         return tuple(rule for rule in self.rules if not rule.code.startswith(ignored))
-
-
-def rule_for(code: str) -> Rule | None:
-    return RULES_BY_CODE.get(code)
 
 
 def validate_selector(selector: str, option: str) -> None:
