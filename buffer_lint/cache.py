@@ -2,8 +2,8 @@
 version and the settings that shape the findings stay the same.
 
 One JSON file per settings fingerprint, in ``.buffer_lint_cache/`` (with a ``.gitignore``
-and a ``CACHEDIR.TAG``). Entries are found by path, checked by size and mtime, then by
-content hash. A corrupt or foreign cache file is ignored and rewritten; writes go through
+and a ``CACHEDIR.TAG``). Entries are found by path, checked by size, mtime and inode, then
+(when those moved) by content hash. A corrupt or foreign cache file is ignored and rewritten; writes go through
 a temporary file and a rename, so concurrent runs never leave a torn file.
 """
 
@@ -23,15 +23,10 @@ from buffer_lint.analysis.project import FileSummary, locate
 from buffer_lint.analysis.summaries import Projects
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
-from buffer_lint.writing import write_atomically
+from buffer_lint.source import FileIdentity, file_identity
+from buffer_lint.writing import prepare_cache_directory, write_atomically
 
-CACHE_DIR_NAME = ".buffer_lint_cache"
-CACHE_FORMAT = 4  # bump when an entry's shape changes
-CACHEDIR_TAG = (
-    "Signature: 8a477f597d28d172789f06886806bc55\n"
-    "# This file is a cache directory tag created by buffer-lint.\n"
-    "# For information about cache directory tags see https://bford.info/cachedir/\n"
-)
+CACHE_FORMAT = 5  # bump when an entry's shape changes
 FixEdits = list["tuple[LocatedEdit, ...] | None"]
 
 
@@ -39,8 +34,7 @@ FixEdits = list["tuple[LocatedEdit, ...] | None"]
 class Stamp:
     """A file as it was checked: what the cache compares next time."""
 
-    size: int
-    mtime_ns: int
+    identity: FileIdentity
     hash: str
 
     @classmethod
@@ -49,7 +43,7 @@ class Stamp:
             stat = path.stat()
         except OSError:
             return None
-        return cls(stat.st_size, stat.st_mtime_ns, content_hash(source))
+        return cls(file_identity(stat), content_hash(source))
 
 
 @dataclass(frozen=True)
@@ -59,13 +53,17 @@ class Dependency:
 
     path: str
     module: str
-    size: int
-    mtime_ns: int
+    identity: FileIdentity
     fingerprint: str
 
     @classmethod
     def of(cls, summary: FileSummary, module: str) -> Dependency:
-        return cls(str(summary.path), module, summary.size, summary.mtime_ns, summary.fingerprint)
+        return cls(str(summary.path), module, summary.identity, summary.fingerprint)
+
+    @classmethod
+    def from_json(cls, item: list[Any]) -> Dependency:
+        path, module, identity, fingerprint = item
+        return cls(path, module, tuple(identity), fingerprint)
 
 
 class Dependencies:
@@ -83,7 +81,7 @@ class Dependencies:
             stat = os.stat(dependency.path)
         except OSError:
             return False
-        if (stat.st_size, stat.st_mtime_ns) == (dependency.size, dependency.mtime_ns):
+        if file_identity(stat) == dependency.identity:
             return True
         # Changed on disk: does it still tell other files the same?
         summary = self.projects(locate(Path(dependency.path)).root).summary(dependency.module)
@@ -124,21 +122,20 @@ class ResultCache:
         return data["files"]
 
     def lookup(self, path: Path, rules: Sequence[str]) -> CachedResult | None:
-        """The cached result, if the rules and the file are unchanged: same size and mtime,
-        or (the file was touched) the same content."""
+        """The cached result, if the rules and the file are unchanged: same size, mtime and inode,
+        or (the file was touched or saved anew) the same content."""
         entry = self.entries.get(_key(path))
         if not isinstance(entry, dict) or entry.get("rules") != list(rules):
             return None
         try:
             stat = path.stat()
-            if entry.get("size") != stat.st_size:
-                return None
-            if entry.get("mtime") != stat.st_mtime_ns:
-                if entry.get("hash") != content_hash(path.read_bytes()):
+            identity = file_identity(stat)
+            if entry.get("identity") != list(identity):
+                if entry["identity"][0] != stat.st_size or entry.get("hash") != content_hash(path.read_bytes()):
                     return None
-                entry["mtime"] = stat.st_mtime_ns
+                entry["identity"] = list(identity)
                 self.changed = True
-            if not self.dependencies.hold([Dependency(*item) for item in entry.get("dependencies", ())]):
+            if not self.dependencies.hold([Dependency.from_json(item) for item in entry.get("dependencies", ())]):
                 return None  # a base class or a helper in another file changed what it tells others
             findings = [Finding.from_json(item) for item in entry["findings"]]
             return CachedResult(findings, _edits_from_json(entry.get("edits")))
@@ -157,8 +154,7 @@ class ResultCache:
         self.entries[_key(path)] = {
             "dependencies": [dataclasses.astuple(d) for d in dependencies],
             "rules": list(rules),
-            "size": stamp.size,
-            "mtime": stamp.mtime_ns,
+            "identity": list(stamp.identity),
             "hash": stamp.hash,
             "findings": [f.to_json() for f in findings],
             "edits": _edits_to_json(edits),
@@ -169,18 +165,11 @@ class ResultCache:
         if not self.changed:
             return
         try:
-            self._prepare_directory()
+            prepare_cache_directory(self.directory)
             data = json.dumps({"version": __version__, "files": self.entries}, separators=(",", ":"))
             write_atomically(self.file, data.encode("utf-8"), durable=False)
         except OSError:
             pass  # a cache that cannot be written only costs time next run
-
-    def _prepare_directory(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for name, text in ((".gitignore", "# Created by buffer-lint\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
-            marker = self.directory / name
-            if not marker.exists():
-                marker.write_text(text, encoding="utf-8")
 
 
 def _key(path: Path) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
 from buffer_lint.audit import command as audit_command
-from buffer_lint.cache import CACHE_DIR_NAME
 from buffer_lint.config import ConfigError, Configuration, file_config, resolve
 from buffer_lint.findings import FileResult
 from buffer_lint.report import machine_output
@@ -20,6 +20,7 @@ from buffer_lint.report.progress import progress_for
 from buffer_lint.rules.selection import SelectorError
 from buffer_lint.runner import Job, run_paths, run_source
 from buffer_lint.settings import ALL_OPTIONS
+from buffer_lint.writing import CACHE_DIR_NAME
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -91,6 +92,8 @@ def _check_options() -> argparse.ArgumentParser:
         "-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help=jobs_help
     )
     groups["output"].add_argument("-q", "--quiet", action="store_true", help="print findings, nothing else")
+    verbose_help = "also print, on stderr, how many files were checked and how many came from the cache"
+    groups["output"].add_argument("-v", "--verbose", action="store_true", help=verbose_help)
     return options
 
 
@@ -123,6 +126,7 @@ def _positive_int(text: str) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     configuration = configuration_from_args(args)
     if args.show_settings:
         sys.stdout.write(configuration.show())
@@ -147,7 +151,10 @@ def run_check(args: argparse.Namespace) -> int:
     )
     if progress:
         progress.close()
-    return _report(results, args, job, sys.stdout)
+    status = _report(results, args, job, sys.stdout)
+    if args.verbose:
+        text_report.write_counts(results, time.perf_counter() - started, sys.stderr)
+    return status
 
 
 def _cache_dir(args: argparse.Namespace, configuration: Configuration) -> Path:

@@ -231,3 +231,4 @@ class FileResult:
     error: str | None = None  # why the file could not be checked, fixed or written
     warning: str | None = None  # why a fix was not written (the file changed, or is read-only)
     edits: list[tuple[LocatedEdit, ...] | None] | None = None  # each finding's fix as text edits, when asked for
+    from_cache: bool = False  # the result cache held it: the file was not read

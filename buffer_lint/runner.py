@@ -28,7 +28,7 @@ from buffer_lint.files import discover
 from buffer_lint.findings import FileResult, Finding, LocatedEdit
 from buffer_lint.fix.apply import fix_source
 from buffer_lint.rules.base import Rule
-from buffer_lint.source import decode_source, line_starts
+from buffer_lint.source import decode_source, file_identity, line_starts
 from buffer_lint.writing import WriteRefused, replace_content
 
 Mode = Literal["check", "fix", "diff"]
@@ -127,7 +127,7 @@ def _process_files(
         elif job.with_edits and cached.edits is None and any(f.fix for f in cached.findings):
             todo.append(path)
         else:
-            results[path] = FileResult(_display(path), cached.findings, edits=cached.edits)
+            results[path] = FileResult(_display(path), cached.findings, edits=cached.edits, from_cache=True)
     found = sum(len(r.findings) for r in results.values())
     for path, checked in zip(todo, _checked_files(todo, job, jobs)):
         result, stamp = _finish(path, checked, job)
@@ -198,9 +198,9 @@ def _stamp_if_unchanged(path: Path, before: os.stat_result, source: bytes) -> St
         after = path.stat()
     except OSError:
         return None
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(source) != before.st_size:
+    if file_identity(after) != file_identity(before) or len(source) != before.st_size:
         return None
-    return Stamp(before.st_size, before.st_mtime_ns, content_hash(source))
+    return Stamp(file_identity(before), content_hash(source))
 
 
 def _check_source(

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import tokenize
 import warnings
 from collections.abc import Sequence
+
+# (size, mtime in ns, inode): a file with all three as before is taken as unchanged without reading it,
+# as ruff does; an editor that saves by renaming a new file over the old one changes the inode even
+# when size and mtime (at the file system's resolution) stay the same.
+FileIdentity = tuple[int, int, int]
+
+
+def file_identity(stat: os.stat_result) -> FileIdentity:
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def decode_source(source: bytes) -> str:

@@ -1,6 +1,7 @@
 """Replacing a file's content: atomically, and without losing what the user did to the file.
 
-The fixer's files and the cache's both go through here. Fixed files are written only if they
+The fixer's files and the caches' both go through here (the cache folder is made here too,
+marked so that git and backup tools leave it out). Fixed files are written only if they
 still hold what was read, through symlinks to their target, keeping owner, group, mode and
 hard links; read-only files are refused, as ruff refuses them.
 """
@@ -11,6 +12,13 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+
+CACHE_DIR_NAME = ".buffer_lint_cache"
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by buffer-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
 
 
 class WriteRefused(Exception):
@@ -73,3 +81,12 @@ def _chown(path: str, owner: tuple[int, int]) -> None:
         os.chown(path, *owner)
     except PermissionError:
         pass  # only root may give a file away; the user's own file keeps the user as owner anyway
+
+
+def prepare_cache_directory(directory: Path) -> None:
+    """Create a cache folder, with a ``.gitignore`` that hides it from git and a ``CACHEDIR.TAG``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in ((".gitignore", "# Created by buffer-lint\n*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+        marker = directory / name
+        if not marker.exists():
+            marker.write_text(text, encoding="utf-8")

@@ -192,3 +192,29 @@ def test_jobs_must_be_positive(project: Path, capsys) -> None:
         cli.main(["check", "-j", "0"])
     assert exit_info.value.code == 2
     assert "expected a positive number, got '0'" in capsys.readouterr().err
+
+
+VERBOSE = r"buffer-lint: checked (\d+) of (\d+) files \((\d+) from the cache\) in \d+\.\d\d s\n"
+
+
+def test_verbose_says_how_many_files_came_from_the_cache(project: Path, capsys) -> None:
+    import re
+
+    cli.main(["check", "-j1", "-v"])
+    assert re.fullmatch(VERBOSE, capsys.readouterr().err).groups() == ("2", "2", "0")
+    (project / "other.py").write_text(MODEL + "# edited\n")
+    cli.main(["check", "-j1", "-v", "-q"])
+    assert re.fullmatch(VERBOSE, capsys.readouterr().err).groups() == ("1", "2", "1")
+
+
+def test_a_file_replaced_with_the_same_size_and_mtime_is_checked_again(project: Path, checks: list[int], capsys) -> None:
+    cold = run_check(capsys)
+    path = project / "model.py"
+    stat = path.stat()
+    replacement = project / "replacement.tmp"
+    replacement.write_text(MODEL.replace("torch.ones(3)", "torch.ones(4)"))  # same size: an editor's atomic save
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, path)
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    run_check(capsys)
+    assert len(checks) == 3 and cold[0] == 1  # the new inode sent model.py to its content hash, which differs

@@ -35,8 +35,10 @@ def test_project_findings(project: Path) -> None:
 # flake8 is a separate process by nature; one run covers every project.
 def test_flake8_finds_the_same_with_the_project(tmp_path: Path) -> None:
     for project in CASES:
-        result = run(["flake8", "--select", "BUF", "."], cwd=project)
+        copy = shutil.copytree(project, tmp_path / project.name)  # flake8 keeps summaries where it runs
+        result = run(["flake8", "--select", "BUF", "."], cwd=copy)
         assert location_counts(result.stdout) == expected(project), result.stdout + result.stderr
+        assert list((copy / ".buffer_lint_cache" / "summaries").glob("*.json"))
 
 
 def test_editing_a_base_in_another_file_rechecks_its_subclasses(tmp_path: Path) -> None:

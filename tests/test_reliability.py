@@ -77,7 +77,7 @@ def test_the_flake8_plugin_never_raises(monkeypatch: pytest.MonkeyPatch, capsys:
     def explode(*args: object) -> list[object]:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(flake8_plugin, "check_tree", explode)
+    monkeypatch.setattr("buffer_lint.engine.check_tree", explode)
     plugin = flake8_plugin.Plugin(ast.parse(BAD), BAD.splitlines(keepends=True), "model.py")
     assert list(plugin.run()) == []
     assert "buffer-lint: error: model.py: internal error: RecursionError" in capsys.readouterr().err

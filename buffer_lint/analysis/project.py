@@ -22,6 +22,7 @@ from typing import Any
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import is_module_base
 from buffer_lint.analysis.tensors import Returned
+from buffer_lint.source import FileIdentity
 
 MAX_HOPS = 8  # re-exports and bases followed before giving up
 
@@ -79,8 +80,7 @@ class ClassSummary:
 @dataclass(frozen=True, eq=False)
 class FileSummary:
     path: Path
-    size: int  # the file's size and mtime as it was read (what a cache compares first)
-    mtime_ns: int
+    identity: FileIdentity  # the file as it was read (what a cache compares first)
     classes: dict[str, ClassSummary]
     functions: dict[str, Returned]  # top-level functions that return tensors
     imports: ImportMap  # what the file's names are (re-exports)

@@ -18,27 +18,29 @@ from buffer_lint.analysis.builder import analyze_file, file_returns
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ClassSummary, FileSummary, ProjectIndex, locate
 from buffer_lint.analysis.tensors import Returned, TensorKind
-from buffer_lint.source import parse
-from buffer_lint.writing import write_atomically
+from buffer_lint.source import FileIdentity, file_identity, parse
+from buffer_lint.writing import prepare_cache_directory, write_atomically
 
 
 class SummaryStore:
     """Summaries on disk, by content: ``<cache>/summaries/<hash>.json``, shared by the CLI's runs, its
     pool workers and the flake8 plugin. A missing, corrupt or foreign entry is computed again."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory / "summaries"
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.directory = cache / "summaries"
 
-    def load(self, key: str, path: Path, size: int, mtime_ns: int) -> FileSummary | None:
+    def load(self, key: str, path: Path, identity: FileIdentity) -> FileSummary | None:
         try:
             data = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
-            return _from_json(data, path, size, mtime_ns)
+            return _from_json(data, path, identity)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def save(self, key: str, summary: FileSummary) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            prepare_cache_directory(self.cache)
+            self.directory.mkdir(exist_ok=True)
             data = json.dumps(_to_json(summary), separators=(",", ":")).encode("utf-8")
             write_atomically(self.directory / f"{key}.json", data, durable=False)
         except OSError:
@@ -74,7 +76,7 @@ def summarize(
     except OSError:
         return None
     key = _key(source, module, extra_bases)
-    stored = store.load(key, path, stat.st_size, stat.st_mtime_ns) if store else None
+    stored = store.load(key, path, file_identity(stat)) if store else None
     if stored is not None:
         return stored
     summary = _summarize(path, source, module, extra_bases, stat)
@@ -114,7 +116,7 @@ def _summarize(
             init_calls=cls.init_path_methods - {"__init__"},
         )
     functions = {name: kind for name, kind in file_returns(tree, package).items() if kind is not None}
-    return FileSummary(path, stat.st_size, stat.st_mtime_ns, classes, functions, imports)
+    return FileSummary(path, file_identity(stat), classes, functions, imports)
 
 
 def _qualified_base(base: ast.expr, imports: ImportMap, module: str, tree: ast.Module) -> str | None:
@@ -149,7 +151,7 @@ def _to_json(summary: FileSummary) -> dict[str, Any]:
     }
 
 
-def _from_json(data: dict[str, Any], path: Path, size: int, mtime_ns: int) -> FileSummary:
+def _from_json(data: dict[str, Any], path: Path, identity: FileIdentity) -> FileSummary:
     classes = {}
     for item in data["classes"]:
         fields = {k: frozenset(v) if isinstance(v, list) and k != "bases" else v for k, v in item.items()}
@@ -157,7 +159,7 @@ def _from_json(data: dict[str, Any], path: Path, size: int, mtime_ns: int) -> Fi
         cls = ClassSummary(**fields)
         classes[cls.qualified.rpartition(".")[2]] = cls
     functions = {name: _kind_from_json(kind) for name, kind in data["functions"].items()}
-    return FileSummary(path, size, mtime_ns, classes, functions, ImportMap(data["imports"]))
+    return FileSummary(path, identity, classes, functions, ImportMap(data["imports"]))
 
 
 def _kind_to_json(kind: Returned) -> Any:

@@ -73,6 +73,13 @@ def write_summary(results: Sequence[FileResult], out: TextIO, fix: bool, diff: b
         out.write(f"No fixes available{hint}.\n")
 
 
+def write_counts(results: Sequence[FileResult], seconds: float, out: TextIO) -> None:
+    """How much of the run was work: the files checked, and those whose result the cache held."""
+    cached = sum(r.from_cache for r in results)
+    total = len(results)
+    out.write(f"buffer-lint: checked {total - cached:,} of {total:,} files ({cached:,} from the cache) in {seconds:.2f} s\n")
+
+
 def rule_name(code: str) -> str:
     rule = RULES_BY_CODE.get(code)
     error = FILE_ERRORS.get(code)
