@@ -72,9 +72,15 @@ class Dependencies:
 
     def __init__(self, projects: Projects) -> None:
         self.projects = projects
+        self._verdicts: dict[Dependency, bool] = {}  # many files read the same bases: each is looked at once
 
     def hold(self, dependencies: list[Dependency]) -> bool:
-        return all(self._holds(d) for d in dependencies)
+        return all(self._holds_once(d) for d in dependencies)
+
+    def _holds_once(self, dependency: Dependency) -> bool:
+        if dependency not in self._verdicts:
+            self._verdicts[dependency] = self._holds(dependency)
+        return self._verdicts[dependency]
 
     def _holds(self, dependency: Dependency) -> bool:
         try:
@@ -173,7 +179,7 @@ class ResultCache:
 
 
 def _key(path: Path) -> str:
-    return str(path.resolve())
+    return os.path.abspath(path)  # discovery already resolved the folders: no system call per file
 
 
 def _edits_to_json(edits: FixEdits | None) -> list[Any] | None:
