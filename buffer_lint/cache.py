@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.analysis.project import FileSummary, locate
+from buffer_lint.analysis.project import FileSummary, Question, locate
 from buffer_lint.analysis.summaries import Projects
 from buffer_lint.findings import Finding, LocatedEdit
 from buffer_lint.settings import Settings
 from buffer_lint.source import FileIdentity, file_identity
 from buffer_lint.writing import prepare_cache_directory, write_atomically
 
-CACHE_FORMAT = 5  # bump when an entry's shape changes
+CACHE_FORMAT = 6  # bump when an entry's shape changes
 FixEdits = list["tuple[LocatedEdit, ...] | None"]
 
 
@@ -55,15 +55,22 @@ class Dependency:
     module: str
     identity: FileIdentity
     fingerprint: str
+    questions: tuple[Question, ...] = ()  # the names the analysis asked the file's classes about, answered
 
     @classmethod
-    def of(cls, summary: FileSummary, module: str) -> Dependency:
-        return cls(str(summary.path), module, summary.identity, summary.fingerprint)
+    def of(cls, summary: FileSummary, module: str, questions: set[Question]) -> Dependency:
+        return cls(str(summary.path), module, summary.identity, summary.fingerprint, tuple(sorted(questions)))
 
     @classmethod
     def from_json(cls, item: list[Any]) -> Dependency:
-        path, module, identity, fingerprint = item
-        return cls(path, module, tuple(identity), fingerprint)
+        path, module, identity, fingerprint, questions = item
+        return cls(path, module, tuple(identity), fingerprint, tuple(map(tuple, questions)))
+
+    def still_told_by(self, summary: FileSummary | None) -> bool:
+        """Whether the file, as ``summary`` now describes it, tells the analysis what it told before."""
+        if summary is None or summary.fingerprint != self.fingerprint:
+            return False
+        return all(summary.defines(cls, name) == defined for cls, name, defined in self.questions)
 
 
 class Dependencies:
@@ -90,8 +97,7 @@ class Dependencies:
         if file_identity(stat) == dependency.identity:
             return True
         # Changed on disk: does it still tell other files the same?
-        summary = self.projects(locate(Path(dependency.path)).root).summary(dependency.module)
-        return summary is not None and summary.fingerprint == dependency.fingerprint
+        return dependency.still_told_by(self.projects(locate(Path(dependency.path)).root).summary(dependency.module))
 
 
 @dataclass(frozen=True)

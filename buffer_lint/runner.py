@@ -174,7 +174,12 @@ def _check_file(path: Path, job: Job) -> _Checked:
     context = FileContext.of(path, _projects(job))
     with context.project.recording() as consulted:
         checked = _check_source(display, source, job, job.configuration.rules_for(path), context)
-    checked.dependencies = [Dependency.of(s, m) for m, s in consulted if s.path != Path(os.path.abspath(path))]
+    own = Path(os.path.abspath(path))
+    checked.dependencies = [
+        Dependency.of(summary, module, consulted.questions.get(module, set()))
+        for module, summary in consulted.summaries.items()
+        if summary.path != own
+    ]
     if checked.result.error is None and job.mode != "diff":
         checked.stamp = _stamp_if_unchanged(path, before, source)
     return checked

@@ -93,6 +93,42 @@ def test_an_edit_that_changes_nothing_others_see_keeps_their_cached_results(tmp_
     assert analysed == ["src/shapes/layers.py"]  # net.py's cached result still holds: layers says the same
 
 
+APPLY = "    def _apply(self, fn, recurse=True):\n        return super()._apply(fn, recurse)\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "net_rechecked", "net_line_13"),
+    [
+        ("    unrelated = None\n", False, "BUF001 [*]"),  # no class of net.py asks for that name
+        ("    mask = None\n", True, "BUF001 tensor"),  # Net assigns self.mask: registering it would raise
+        (APPLY, True, None),  # Base moves its subclasses' tensors itself
+    ],
+    ids=["unrelated-name", "name-a-subclass-assigns", "apply-override"],
+)
+def test_a_name_added_to_a_base_rechecks_the_subclasses_that_asked_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, net_rechecked: bool, net_line_13: str | None
+) -> None:
+    from buffer_lint import runner
+
+    project = tmp_path / "bases"
+    shutil.copytree(PROJECTS / "bases", project)
+    layers = project / "src" / "shapes" / "layers.py"
+    run_cli(["check", "-j1", "--isolated", "."], cwd=project)
+    analysed: list[str] = []
+    real = runner._check_source
+
+    def counting(display: str, *args: object) -> object:
+        analysed.append(display)
+        return real(display, *args)
+
+    monkeypatch.setattr(runner, "_check_source", counting)
+    layers.write_text(layers.read_text().replace("class Base(nn.Module):\n", "class Base(nn.Module):\n" + body))
+    output = run_cli(["check", "-j1", "--isolated", "."], cwd=project).stdout
+    assert ("src/shapes/models/net.py" in analysed) == net_rechecked, analysed
+    line_13 = next((line for line in output.splitlines() if line.startswith("src/shapes/models/net.py:13:")), None)
+    assert (line_13.split(": ", 1)[1][: len(net_line_13)] if line_13 else None) == net_line_13, output
+
+
 def test_summaries_are_kept_on_disk_and_reused(tmp_path: Path, monkeypatch) -> None:
     from buffer_lint.analysis import summaries
 

@@ -12,7 +12,7 @@ from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
 from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
-from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex
+from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex, ProjectNames
 from buffer_lint.analysis.returns import FileReturns
 from buffer_lint.analysis.tensors import Returned, TensorTyper
 from buffer_lint.analysis.values import ValueClassifier, callee
@@ -161,9 +161,8 @@ class _FactsBuilder:
             file_functions=self.typer.returns.functions if isinstance(self.typer.returns, FileReturns) else {},
             is_module=is_module,
             methods=self._methods(node),
-            class_attributes=frozenset(_class_attributes(node)).union(
-                *(b.class_attributes for b in local_bases), *(cls.attributes for cls in project_bases)
-            ),
+            class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
+            names_elsewhere=ProjectNames(self.project, _bases_elsewhere(project_bases, local_bases)),
             base_parameters=_merge_parameters(
                 [base_parameters(q) for q in chain]
                 + [_own_parameters(b) for b in local_bases]
@@ -226,6 +225,12 @@ def _own_parameters(base: ClassFacts) -> frozenset[str] | None:
     if base.base_parameters is None:
         return None
     return frozenset(n for n, k in base.registered_names.items() if k == "parameter")
+
+
+def _bases_elsewhere(project_bases: list[ClassSummary], local_bases: list[ClassFacts]) -> tuple[ClassSummary, ...]:
+    """The bases in other files, the class's own and those its same-file bases derive from, each once."""
+    inherited = (cls for base in local_bases for cls in base.names_elsewhere.classes)
+    return tuple(dict.fromkeys([*project_bases, *inherited]))
 
 
 def _class_attributes(node: ast.ClassDef) -> Iterator[str]:

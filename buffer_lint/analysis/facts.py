@@ -17,6 +17,7 @@ from functools import cached_property
 
 from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
 from buffer_lint.analysis.imports import ImportMap
+from buffer_lint.analysis.project import ProjectNames
 from buffer_lint.analysis.tensors import Scope, TensorTyper, arguments_with_defaults, local_bindings
 
 
@@ -171,7 +172,7 @@ class ClassFacts:
     file_functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]  # the file's top-level functions
     is_module: bool
     methods: dict[str, Method]
-    class_attributes: frozenset[str]  # names defined in the class body or a same-file base
+    class_attributes: frozenset[str]  # names defined in the class body or a same-file base (see ``defines``)
     base_parameters: frozenset[str] | None  # None: a base creates parameters under computed names
     base_buffers: frozenset[str]
     assignments: list[AttributeAssignment] = field(default_factory=list)
@@ -184,6 +185,7 @@ class ClassFacts:
     # The attributes another module's _apply maps, project-wide: asked for only when a rule needs them.
     applied_attributes: Callable[[], frozenset[str]] = field(default=frozenset, repr=False)
     inherited_init_calls: frozenset[str] = frozenset()  # methods an __init__ of a base in another file calls
+    names_elsewhere: ProjectNames = field(default_factory=ProjectNames)  # what bodies of bases in other files define
     init_path_methods: frozenset[str] = frozenset()  # the methods __init__ runs, itself included
     # What __init__ puts into ``self.<name>`` item by item: ``self.x[k] = v``, ``self.x.append(v)``.
     added_elements: dict[str, list[ValueKind]] = field(default_factory=dict)
@@ -206,6 +208,10 @@ class ClassFacts:
             if assignment.kind in registering_kinds:
                 names.setdefault(assignment.name, registering_kinds[assignment.kind])
         return names
+
+    def has_class_attribute(self, name: str) -> bool:
+        """Whether the class body, or that of a base (in this file or another), defines ``name``."""
+        return name in self.class_attributes or name in self.names_elsewhere
 
     def element_kind(self, assignment: AttributeAssignment) -> ValueKind | None:
         """What every element of the assigned container is, counting those ``__init__`` adds one by one

@@ -3,8 +3,9 @@ define, read from their source (never imported): classes and their bases, functi
 tensors, and the attributes that an ``_apply`` override maps over a child module.
 
 A ``ProjectIndex`` finds a project's files from the folders that hold its top-level packages (the
-"roots"), summarises each file once per process, and records which files an analysis consulted,
-so that a cached result can be checked against them.
+"roots"), summarises each file once per process, and records which files an analysis consulted
+(and, for the names a class body defines, which names it asked about), so that a cached result
+can be checked against exactly what it read.
 """
 
 from __future__ import annotations
@@ -88,13 +89,11 @@ class FileSummary:
     @functools.cached_property
     def fingerprint(self) -> str:
         """What other files can learn from this one: an edit that keeps it (a comment, a function body
-        that still returns a tensor) leaves their cached results valid."""
+        that still returns a tensor) leaves their cached results valid. The names a class body
+        defines are left out: other files ask for them one by one (``ProjectIndex.defines``), and
+        a new method re-checks only the files that asked for its name."""
         classes = [
-            (
-                c.qualified,
-                c.bases,
-                *(sorted(n) for n in (c.attributes, c.buffers, c.parameters, c.applied, c.init_calls)),
-            )
+            (c.qualified, c.bases, *(sorted(n) for n in (c.buffers, c.parameters, c.applied, c.init_calls)))
             for _, c in sorted(self.classes.items())
         ]
         functions = sorted((name, repr(kind)) for name, kind in self.functions.items())
@@ -102,7 +101,33 @@ class FileSummary:
         return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
 
 
+    def defines(self, class_name: str, name: str) -> bool:
+        cls = self.classes.get(class_name)
+        return cls is not None and name in cls.attributes
+
+
 Summarize = Callable[[Path, str, frozenset[str]], "FileSummary | None"]
+Question = tuple[str, str, bool]  # (class, name, whether its body defines the name)
+
+
+@dataclass
+class Consulted:
+    """What one analysis read of other files: their summaries, and the names it asked their classes about."""
+
+    summaries: dict[str, FileSummary] = field(default_factory=dict)  # by module
+    questions: dict[str, set[Question]] = field(default_factory=dict)  # by module
+
+
+class ProjectNames:
+    """The names that the bodies of a class's bases in other files define, asked one at a time, so
+    that each question and its answer are recorded (``ProjectIndex.defines``)."""
+
+    def __init__(self, project: ProjectIndex | None = None, classes: tuple[ClassSummary, ...] = ()) -> None:
+        self.project = project
+        self.classes = classes
+
+    def __contains__(self, name: object) -> bool:
+        return self.project is not None and isinstance(name, str) and self.project.defines(self.classes, name)
 
 
 @dataclass
@@ -114,12 +139,12 @@ class ProjectIndex:
     extra_bases: frozenset[str] = frozenset()
     _summaries: dict[str, FileSummary | None] = field(default_factory=dict)
     _applied: dict[Path, frozenset[str]] = field(default_factory=dict)
-    _consulted: list[set[tuple[str, FileSummary]]] = field(default_factory=list)
+    _consulted: list[Consulted] = field(default_factory=list)
 
     @contextmanager
-    def recording(self) -> Iterator[set[tuple[str, FileSummary]]]:
-        """The summaries (with their modules) consulted inside the block: what an analysis depended on."""
-        consulted: set[tuple[str, FileSummary]] = set()
+    def recording(self) -> Iterator[Consulted]:
+        """What the analyses inside the block read of other files: what their results depend on."""
+        consulted = Consulted()
         self._consulted.append(consulted)
         try:
             yield consulted
@@ -134,7 +159,7 @@ class ProjectIndex:
         found = self._summaries[module]
         if found is not None:
             for consulted in self._consulted:
-                consulted.add((module, found))
+                consulted.summaries[module] = found
         return found
 
     def _file_for(self, module: str) -> Path | None:
@@ -172,6 +197,17 @@ class ProjectIndex:
         if cls is None or hops == 0:
             return []
         return [cls, *(a for b in cls.bases for a in self.ancestors(b, hops - 1))]
+
+    def defines(self, classes: tuple[ClassSummary, ...], name: str) -> bool:
+        """Whether the body of one of these classes (bases, nearest first) defines ``name``."""
+        for cls in classes:
+            module, _, class_name = cls.qualified.rpartition(".")
+            found = name in cls.attributes
+            for consulted in self._consulted:
+                consulted.questions.setdefault(module, set()).add((class_name, name, found))
+            if found:
+                return True
+        return False
 
     def returns(self, qualified: str) -> Returned:
         """What the project function ``qualified`` returns, following re-exports."""

@@ -109,7 +109,7 @@ MESSAGE = (
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
-    if "_apply" in cls.class_attributes or not cls.initializes_module:
+    if cls.has_class_attribute("_apply") or not cls.initializes_module:
         return  # the class (or a same-file base) moves its own tensors; or it is no working module
     reported: set[str] = set()
     for assignment in cls.assignments:

@@ -95,7 +95,7 @@ REGISTERED = {
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
-    if "_apply" in cls.class_attributes or cls.registers_computed_names or not cls.initializes_module:
+    if cls.has_class_attribute("_apply") or cls.registers_computed_names or not cls.initializes_module:
         return  # the class moves its own tensors, or registers the elements one by one
     for assignment in cls.assignments:
         container = assignment.container

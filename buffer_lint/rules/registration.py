@@ -17,7 +17,7 @@ def is_fixable_registration(cls: ClassFacts, assignment: AttributeAssignment) ->
         return False
     if assignment.before_super_init or assignment.assigned_before:
         return False
-    if name in cls.class_attributes or name in MODULE_ATTRIBUTES:
+    if cls.has_class_attribute(name) or name in MODULE_ATTRIBUTES:
         return False  # register_buffer raises KeyError on a name that already exists
     if name in cls.deleted or any(a.copies == name for a in cls.assignments):
         return False  # self.weight = self.W; del self.W: the value moves on, the buffer would not
