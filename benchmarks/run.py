@@ -782,6 +782,7 @@ class Edit:
     target_s: float
     path: str | None = None  # relative to the copied packages; None: nothing changes
     class_name: str | None = None  # a line at the top of this class's body; None: a comment at the end
+    buffer: bool = False  # the line registers a buffer at the end of the class's __init__ instead
 
     def apply(self, tree: Path, token: str) -> None:
         if self.path is not None:
@@ -791,9 +792,14 @@ class Edit:
     def edited(self, source: bytes, token: bytes) -> bytes:
         if self.class_name is None:
             return source + (b"" if source.endswith(b"\n") else b"\n") + b"# edit-loop " + token + b"\n"
-        first = class_body(source, self.class_name)[0]
         lines = source.splitlines(keepends=True)
-        lines.insert(first.lineno - 1, b" " * first.col_offset + b"edit_marker_" + token + b" = None\n")
+        body = class_body(source, self.class_name)
+        if self.buffer:
+            last = next(n for n in body if isinstance(n, ast.FunctionDef) and n.name == "__init__").body[-1]
+            line = b'self.register_buffer("edit_marker_' + token + b'", None)\n'
+            lines.insert(last.end_lineno or last.lineno, b" " * last.col_offset + line)
+        else:
+            lines.insert(body[0].lineno - 1, b" " * body[0].col_offset + b"edit_marker_" + token + b" = None\n")
         return b"".join(lines)
 
 
@@ -809,9 +815,12 @@ EDITS = (
     Edit("(a) nothing changed", 1.0),
     Edit("(b) a leaf file: comment added", 1.0, "timm/timm/models/regnet.py"),
     Edit("(c) a base class's file: comment added", 1.5, "transformers/transformers/modeling_utils.py"),
-    Edit("(d) a base class's facts: attribute added", 1.5, "timm/timm/layers/mlp.py", "Mlp"),
-    Edit("(e) a base class's facts: attribute added", 1.5, "transformers/transformers/modeling_utils.py",
+    Edit("(d) a base class: class attribute added", 1.5, "timm/timm/layers/mlp.py", "Mlp"),
+    Edit("(e) a base class: class attribute added", 1.5, "transformers/transformers/modeling_utils.py",
          "PreTrainedModel"),
+    Edit("(f) a base class: buffer registered", 1.5, "timm/timm/layers/mlp.py", "Mlp", buffer=True),
+    Edit("(g) a base class: buffer registered", 1.5, "transformers/transformers/modeling_utils.py",
+         "PreTrainedModel", buffer=True),
 )
 
 

@@ -1,28 +1,40 @@
 """Runtime truth: build real models on the meta device, audit them, and measure the static analysis against it.
 
-Needs an environment with torch, timm and transformers besides buffer-lint, not the project's
-own venv (torch pinned first: unpinned, pip takes a multi-GB CUDA build; torchvision's wheel is
-a CUDA build whose C ops this script stubs out)::
+Needs an environment with torch and the swept packages besides buffer-lint, not the project's
+own venv (torch pinned first: unpinned, pip takes a multi-GB CUDA build, so every wheel that
+depends on torch goes in with --no-deps; torchvision's wheel is a CUDA build whose C ops this
+script stubs out)::
 
     python3 -m venv /work/bench-venv && /work/bench-venv/bin/pip install torch==2.13.0
     /work/bench-venv/bin/pip install --no-deps torchvision==0.28.0 $CORPUS/wheels/timm-*.whl \
-        $CORPUS/wheels/transformers-*.whl
+        $CORPUS/wheels/transformers-*.whl $CORPUS/wheels/diffusers-*.whl $CORPUS/wheels/torchtune-*.whl \
+        $CORPUS/wheels/vector_quantize_pytorch-*.whl $CORPUS/wheels/x_transformers-*.whl \
+        $CORPUS/wheels/denoising_diffusion_pytorch-*.whl $CORPUS/wheels/einops-*.whl \
+        torch-einops-utils ema-pytorch accelerate pytorch-fid torchao==0.11.0
     /work/bench-venv/bin/pip install huggingface_hub safetensors pyyaml regex tqdm packaging filelock \
-        numpy pillow tokenizers typer flake8 libcst pathspec
+        numpy pillow tokenizers typer flake8 libcst pathspec importlib_metadata requests loguru einx \
+        omegaconf psutil scipy datasets sentencepiece tiktoken
     /work/bench-venv/bin/pip install --no-deps -e .
 
-    python benchmarks/runtime_truth.py sweep [--packages timm transformers] [--jobs 2] [--timeout 60]
-    python benchmarks/runtime_truth.py recall [--corpus /work/corpus/src]
+    python benchmarks/runtime_truth.py sweep [--packages timm transformers ...] [--jobs 2] [--timeout 60]
+    python benchmarks/runtime_truth.py recall [--packages ...] [--corpus /work/corpus/src]
     python benchmarks/runtime_truth.py overhead [--models 50] [--rounds 5]
 
-``sweep`` builds every ``timm.list_models()`` name (``timm.create_model(name, pretrained=False)``)
-and every transformers model type (``AutoModel.from_config(AutoConfig.for_model(type))``) under
-``with torch.device("meta"), buffer_lint.audit.tracing()``, audits each, and writes
+``sweep`` builds each package's models under ``with torch.device("meta"), buffer_lint.audit.tracing()``:
+every ``timm.list_models()`` name (``timm.create_model(name, pretrained=False)``), every transformers
+model type (``AutoModel.from_config(AutoConfig.for_model(type))``), every module class that
+``diffusers.models`` exports (``cls()``: its default configuration), every torchtune model builder
+that ``torchtune.models.*`` export and that needs no argument but LoRA's, and, for the packages without
+a list of models (vector_quantize_pytorch, x_transformers, denoising_diffusion_pytorch), their main
+classes with small arguments (``EXAMPLES``) and variants of one example with each keyword that
+defaults to False switched on (``FLAG_SWEEPS``); those small examples are built on the CPU when
+the meta device fails (``.item()`` in a constructor). It audits each model and writes
 ``benchmarks/truth/<package>.json``: every plain tensor (BUF001) and container (BUF006) at the
 line that assigned it, paths relative to the package root, with the package versions. Each
 model is built in a worker process with a time limit; models that fail or time out are listed.
 ``recall`` runs ``buffer-lint check --select BUF001,BUF006`` on the same files of the corpus
-(the pinned wheels' sources) and prints how many truth entries it finds at the same file:line.
+(the pinned wheels' sources, ``<corpus>/<distribution name>/``) and prints how many truth
+entries it finds at the same file:line.
 ``overhead`` times building a sample of timm models with and without ``tracing()``.
 """
 
@@ -39,16 +51,179 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TRUTH_DIR = HERE / "truth"
-PACKAGES = ("timm", "transformers")
+PACKAGES = (
+    "timm",
+    "transformers",
+    "diffusers",
+    "torchtune",
+    "vector_quantize_pytorch",
+    "x_transformers",
+    "denoising_diffusion_pytorch",
+)
 CODES = ("BUF001", "BUF006")
 DEFAULT_CORPUS = Path(os.environ.get("BUFFER_LINT_CORPUS", "/work/corpus")) / "src"
 EXAMPLE_MODELS = 5  # model names kept per truth entry
+
+
+Spec = tuple[str, dict[str, Any]]  # a class and its keyword arguments, where a Spec is built first
+
+_LAYERS: Spec = ("Decoder", {"dim": 64, "depth": 2, "heads": 4})
+_ENCODER: Spec = ("Encoder", {"dim": 64, "depth": 2, "heads": 4})
+_TOKENS = {"num_tokens": 256, "max_seq_len": 64}
+_DECODER: Spec = ("TransformerWrapper", {**_TOKENS, "attn_layers": _LAYERS})
+_CONTINUOUS: Spec = (
+    "ContinuousTransformerWrapper",
+    {"dim_in": 32, "dim_out": 32, "max_seq_len": 64, "attn_layers": _LAYERS},
+)
+_SIDES = {
+    f"{side}_{key}": value for side in ("enc", "dec") for key, value in {**_TOKENS, "depth": 2, "heads": 4}.items()
+}
+_UNET: Spec = ("Unet", {"dim": 16, "dim_mults": (1, 2)})
+_UNET_1D: Spec = ("Unet1D", {"dim": 16, "dim_mults": (1, 2), "channels": 2})
+_IMAGE = {"image_size": 32, "timesteps": 100}
+
+# Packages without a list of models: their main classes with small arguments (from their READMEs).
+EXAMPLES: dict[str, dict[str, Spec]] = {
+    "vector_quantize_pytorch": {
+        "VectorQuantize": ("VectorQuantize", {"dim": 64, "codebook_size": 128}),
+        "VectorQuantize-heads": (
+            "VectorQuantize",
+            {"dim": 64, "codebook_size": 128, "codebook_dim": 16, "heads": 4, "separate_codebook_per_head": True},
+        ),
+        "ResidualVQ": ("ResidualVQ", {"dim": 64, "num_quantizers": 4, "codebook_size": 128}),
+        "ResidualVQ-shared": (
+            "ResidualVQ",
+            {
+                "dim": 64,
+                "num_quantizers": 4,
+                "codebook_size": 128,
+                "stochastic_sample_codes": True,
+                "shared_codebook": True,
+            },
+        ),
+        "GroupedResidualVQ": ("GroupedResidualVQ", {"dim": 64, "num_quantizers": 4, "groups": 2, "codebook_size": 128}),
+        "RandomProjectionQuantizer": (
+            "RandomProjectionQuantizer",
+            {"dim": 64, "num_codebooks": 4, "codebook_dim": 16, "codebook_size": 128},
+        ),
+        "SimVQ": ("SimVQ", {"dim": 64, "codebook_size": 128, "rotation_trick": True}),
+        "ResidualSimVQ": ("ResidualSimVQ", {"dim": 64, "num_quantizers": 4, "codebook_size": 128}),
+        "FSQ": ("FSQ", {"levels": [8, 5, 5, 5]}),
+        "FSP": ("FSP", {"levels": [8, 5, 5, 5]}),
+        "ResidualFSQ": ("ResidualFSQ", {"dim": 64, "levels": [8, 5, 5, 3], "num_quantizers": 4}),
+        "GroupedResidualFSQ": (
+            "GroupedResidualFSQ",
+            {"dim": 64, "levels": [8, 5, 5, 3], "num_quantizers": 4, "groups": 2},
+        ),
+        "LFQ": ("LFQ", {"codebook_size": 256, "dim": 16, "entropy_loss_weight": 0.1}),
+        "LFQ-codebooks": ("LFQ", {"codebook_size": 256, "dim": 16, "num_codebooks": 4}),
+        "ResidualLFQ": ("ResidualLFQ", {"dim": 64, "codebook_size": 256, "num_quantizers": 4}),
+        "GroupedResidualLFQ": (
+            "GroupedResidualLFQ",
+            {"dim": 64, "codebook_size": 256, "num_quantizers": 4, "groups": 2},
+        ),
+        "LatentQuantize": ("LatentQuantize", {"levels": [5, 5, 8], "dim": 16}),
+        "LatentQuantize-codebooks": ("LatentQuantize", {"levels": [4, 8, 16], "dim": 9, "num_codebooks": 3}),
+        "LatentQuantize-fixed": ("LatentQuantize", {"levels": [5, 5, 8], "dim": 16, "optimize_values": False}),
+        "BinaryMapper": ("BinaryMapper", {}),
+        "HierarchicalVQ": ("HierarchicalVQ", {"dim": 64, "codebook_size": 128, "scales": (1, 2, 4)}),
+    },
+    "x_transformers": {
+        "decoder": _DECODER,
+        "encoder": ("TransformerWrapper", {**_TOKENS, "attn_layers": _ENCODER}),
+        "prefix_decoder": ("TransformerWrapper", {**_TOKENS, "attn_layers": ("PrefixDecoder", _LAYERS[1])}),
+        "cross_attender": ("CrossAttender", {"dim": 64, "depth": 2}),
+        "xtransformer": ("XTransformer", {"dim": 64, "tie_token_emb": True, **_SIDES}),
+        "vit": (
+            "ViTransformerWrapper",
+            {"image_size": 32, "patch_size": 8, "num_classes": 10, "attn_layers": _ENCODER},
+        ),
+        "continuous": _CONTINUOUS,
+        "continuous_autoregressive": ("ContinuousAutoregressiveWrapper", {"net": _CONTINUOUS}),
+        "autoregressive": ("AutoregressiveWrapper", {"net": _DECODER}),
+        "nonautoregressive": (
+            "NonAutoregressiveWrapper",
+            {"net": ("TransformerWrapper", {**_TOKENS, "attn_layers": _ENCODER}), "mask_id": 255},
+        ),
+        "belief_state": ("BeliefStateWrapper", {"forward_decoder": _DECODER}),
+        "next_latent": ("NextLatentWrapper", {"net": _DECODER, "dim": 64}),
+        "xl": (
+            "XLAutoregressiveWrapper",
+            {"net": ("TransformerWrapper", {**_TOKENS, "max_mem_len": 64, "attn_layers": _LAYERS})},
+        ),
+        "multi_input": (
+            "MultiInputTransformerWrapper",
+            {"num_tokens": {"a": 16, "b": 16}, "max_seq_len": 64, "attn_layers": _LAYERS},
+        ),
+        "xval": ("XValTransformerWrapper", {**_TOKENS, "numerical_token_id": 3, "attn_layers": _LAYERS}),
+        "dpo": ("DPO", {"model": _DECODER}),
+        "neo_mlp": ("NeoMLP", {"dim_in": 8, "dim_hidden": 16, "dim_out": 8, "dim_model": 32, "depth": 2}),
+        "attention_pool": ("AttentionPool", {"dim": 64}),
+    },
+    "denoising_diffusion_pytorch": {
+        "Unet": _UNET,
+        "GaussianDiffusion": ("GaussianDiffusion", {"model": _UNET, **_IMAGE}),
+        "LearnedGaussianDiffusion": (
+            "LearnedGaussianDiffusion",
+            {"model": ("Unet", {**_UNET[1], "learned_variance": True}), **_IMAGE},
+        ),
+        "ContinuousTimeGaussianDiffusion": (
+            "ContinuousTimeGaussianDiffusion",
+            {"model": ("Unet", {**_UNET[1], "random_fourier_features": True}), "image_size": 32},
+        ),
+        "WeightedObjectiveGaussianDiffusion": (
+            "WeightedObjectiveGaussianDiffusion",
+            {"model": ("Unet", {**_UNET[1], "out_dim": 3 * 2 + 2}), **_IMAGE},
+        ),
+        "ElucidatedDiffusion": (
+            "ElucidatedDiffusion",
+            {"net": ("Unet", {**_UNET[1], "random_fourier_features": True}), "image_size": 32},
+        ),
+        "VParamContinuousTimeGaussianDiffusion": (
+            "VParamContinuousTimeGaussianDiffusion",
+            {"model": ("Unet", {**_UNET[1], "random_fourier_features": True}), "image_size": 32},
+        ),
+        "GaussianDiffusion1D": ("GaussianDiffusion1D", {"model": _UNET_1D, "seq_length": 64, "timesteps": 100}),
+        "KarrasUnet": ("KarrasUnet", {"image_size": 32, "dim": 16, "num_downsamples": 2}),
+        "KarrasUnet1D": ("KarrasUnet1D", {"seq_len": 64, "dim": 16, "num_downsamples": 2}),
+        "KarrasUnet3D": ("KarrasUnet3D", {"image_size": 32, "frames": 4, "dim": 16, "num_downsamples": 2}),
+        "classifier_free_guidance": (
+            "classifier_free_guidance:GaussianDiffusion",
+            {"model": ("classifier_free_guidance:Unet", {**_UNET[1], "num_classes": 10}), **_IMAGE},
+        ),
+        "simple_diffusion": (
+            "simple_diffusion:GaussianDiffusion",
+            {"model": ("simple_diffusion:UViT", {"dim": 32}), "image_size": 32},
+        ),
+        "guided_diffusion": (
+            "guided_diffusion:GaussianDiffusion",
+            {"model": ("guided_diffusion:Unet", _UNET[1]), **_IMAGE},
+        ),
+        "repaint": ("repaint:GaussianDiffusion", {"model": ("repaint:Unet", _UNET[1]), **_IMAGE}),
+    },
+}
+# (example, the keyword that gets the varied spec or "", the class whose False keywords are switched on, their prefix)
+FLAG_SWEEPS: dict[str, list[tuple[str, str, str, str]]] = {
+    "vector_quantize_pytorch": [("VectorQuantize", "", "VectorQuantize", "")],
+    "x_transformers": [
+        ("decoder", "attn_layers", "x_transformers:AttentionLayers", ""),
+        ("decoder", "attn_layers", "x_transformers:Attention", "attn_"),
+        ("decoder", "attn_layers", "x_transformers:FeedForward", "ff_"),
+        ("decoder", "", "TransformerWrapper", ""),
+    ],
+    "denoising_diffusion_pytorch": [
+        ("GaussianDiffusion", "model", "Unet", ""),
+        ("GaussianDiffusion", "", "GaussianDiffusion", ""),
+    ],
+}
+TORCHTUNE_LORA = {"lora_attn_modules": ["q_proj", "k_proj", "v_proj", "output_proj"], "apply_lora_to_mlp": True}
 
 
 class Timeout(Exception):
@@ -66,25 +241,138 @@ def _stub_torchvision_meta() -> None:
 
 
 def model_names(package: str) -> list[str]:
-    _stub_torchvision_meta()
-    if package == "timm":
-        import timm
-
-        return sorted(timm.list_models())
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
-    return sorted(CONFIG_MAPPING.keys())
+    return sorted(catalogue(package))
 
 
 def builder(package: str) -> Callable[[str], Any]:
+    models = catalogue(package)
+    return lambda name: models[name]()
+
+
+def catalogue(package: str) -> dict[str, Callable[[], Any]]:
+    """The package's models by name, each a call that builds it."""
     _stub_torchvision_meta()
-    if package == "timm":
-        import timm
+    if package in EXAMPLES:
+        return _examples(package)
+    return CATALOGUES[package]()
 
-        return lambda name: timm.create_model(name, pretrained=False)
+
+def _timm_models() -> dict[str, Callable[[], Any]]:
+    import timm
+
+    return {name: partial(timm.create_model, name, pretrained=False) for name in timm.list_models()}
+
+
+def _transformers_models() -> dict[str, Callable[[], Any]]:
     from transformers import AutoConfig, AutoModel
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
-    return lambda name: AutoModel.from_config(AutoConfig.for_model(name))
+    return {name: lambda name=name: AutoModel.from_config(AutoConfig.for_model(name)) for name in CONFIG_MAPPING}
+
+
+def _diffusers_models() -> dict[str, Callable[[], Any]]:
+    """Every module class that ``diffusers.models`` exports, built from its default configuration (``cls()``)."""
+    import diffusers.models
+    from torch import nn
+
+    models: dict[str, Callable[[], Any]] = {}
+    for name in (name for names in diffusers.models._import_structure.values() for name in names):
+        try:
+            cls = getattr(diffusers.models, name)
+        except Exception as error:  # the lazy import re-raises anything as a RuntimeError: listed as failed
+            models[name] = partial(_raise, error)
+            continue
+        if isinstance(cls, type) and issubclass(cls, nn.Module):
+            models[name] = cls
+    return models
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def _torchtune_models() -> dict[str, Callable[[], Any]]:
+    """The model builders that ``torchtune.models.*`` export and that need no arguments but LoRA's."""
+    import importlib
+    import pkgutil
+
+    import torchtune.models
+
+    models = {}
+    for info in pkgutil.iter_modules(torchtune.models.__path__):
+        module = importlib.import_module(f"torchtune.models.{info.name}") if info.ispkg else None
+        for name in getattr(module, "__all__", ()):
+            function = getattr(module, name)
+            if callable(function) and not isinstance(function, type) and "tokenizer" not in name:
+                call = _call_with_lora(function)
+                if call is not None:
+                    models[name] = call
+    return models
+
+
+def _call_with_lora(function: Callable[..., Any]) -> Callable[[], Any] | None:
+    """The call with LoRA's arguments where the builder takes them; None when it requires others."""
+    import inspect
+
+    parameters = inspect.signature(function).parameters
+    required = {
+        n for n, p in parameters.items() if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    if not required <= set(TORCHTUNE_LORA):
+        return None
+    return partial(function, **{n: v for n, v in TORCHTUNE_LORA.items() if n in parameters})
+
+
+def _examples(package: str) -> dict[str, Callable[[], Any]]:
+    """The package's examples (classes with small arguments), and each flag sweep's variants of one of them."""
+    models = {name: partial(_make, package, spec) for name, spec in EXAMPLES[package].items()}
+    for example, keyword, owner, prefix in FLAG_SWEEPS.get(package, ()):
+        for flag in _false_flags(package, owner):
+            spec = _with_flag(EXAMPLES[package][example], keyword, prefix + flag)
+            models[f"{example}+{prefix}{flag}"] = partial(_make, package, spec)
+    return models
+
+
+def _make(package: str, spec: Spec) -> Any:
+    """Build a spec: the class (a name the package exports, or ``module:Class``), specs among its arguments first."""
+    name, kwargs = spec
+    built = {k: _make(package, v) if _is_spec(v) else v for k, v in kwargs.items()}
+    return _resolve(package, name)(**built)
+
+
+def _is_spec(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], dict)
+
+
+def _resolve(package: str, name: str) -> Any:
+    import importlib
+
+    module, _, attribute = name.rpartition(":")
+    return getattr(importlib.import_module(f"{package}.{module}" if module else package), attribute)
+
+
+def _false_flags(package: str, owner: str) -> list[str]:
+    """The keyword arguments of ``owner`` that default to False: each one is switched on in a variant."""
+    import inspect
+
+    parameters = inspect.signature(_resolve(package, owner).__init__).parameters
+    return [name for name, parameter in parameters.items() if parameter.default is False]
+
+
+def _with_flag(spec: Spec, keyword: str, flag: str) -> Spec:
+    """The spec with ``flag=True``, in the spec given to ``keyword`` when there is one."""
+    name, kwargs = spec
+    if keyword:
+        return name, {**kwargs, keyword: _with_flag(kwargs[keyword], "", flag)}
+    return name, {**kwargs, flag: True}
+
+
+CATALOGUES: dict[str, Callable[[], dict[str, Callable[[], Any]]]] = {
+    "timm": _timm_models,
+    "transformers": _transformers_models,
+    "diffusers": _diffusers_models,
+    "torchtune": _torchtune_models,
+}
 
 
 def package_root(package: str) -> Path:
@@ -93,7 +381,18 @@ def package_root(package: str) -> Path:
     return Path(module.__file__).resolve().parent
 
 
-def audit_one(build: Callable[[str], Any], name: str, timeout: int, root: Path) -> dict[str, Any]:
+def audit_one(
+    build: Callable[[str], Any], name: str, timeout: int, root: Path, devices: Sequence[str]
+) -> dict[str, Any]:
+    """The model's audit on the first of the devices where it builds (its error on the last one otherwise)."""
+    for device in devices:
+        result = _audit_on(build, name, timeout, root, device)
+        if "error" not in result:
+            break
+    return result
+
+
+def _audit_on(build: Callable[[str], Any], name: str, timeout: int, root: Path, device: str) -> dict[str, Any]:
     import torch
 
     from buffer_lint.audit import audit, tracing
@@ -102,7 +401,7 @@ def audit_one(build: Callable[[str], Any], name: str, timeout: int, root: Path) 
     start = time.perf_counter()
     signal.alarm(timeout)
     try:
-        with tracing(), torch.device("meta"):
+        with tracing(), torch.device(device):
             model = build(name)
         findings = [_entry(f, root) for f in audit(model)]
     except Timeout:
@@ -111,7 +410,7 @@ def audit_one(build: Callable[[str], Any], name: str, timeout: int, root: Path) 
         return {"model": name, "error": f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"}
     finally:
         signal.alarm(0)
-    return {"model": name, "seconds": round(time.perf_counter() - start, 4), "findings": findings}
+    return {"model": name, "device": device, "seconds": round(time.perf_counter() - start, 4), "findings": findings}
 
 
 def _raise_timeout(signum: int, frame: Any) -> None:
@@ -136,8 +435,9 @@ def _entry(item: Any, root: Path) -> dict[str, Any]:
 def worker(package: str, names: Sequence[str], timeout: int) -> None:
     """Build and audit each name, printing one JSON line per model (the parent reads them as they come)."""
     build, root = builder(package), package_root(package)
+    devices = ("meta", "cpu") if package in EXAMPLES else ("meta",)  # examples are small: the CPU when meta fails
     for name in names:
-        print(json.dumps(audit_one(build, name, timeout, root)), flush=True)
+        print(json.dumps(audit_one(build, name, timeout, root, devices)), flush=True)
 
 
 # ---------------------------------------------------------------- sweep (the parent)
@@ -192,6 +492,7 @@ def _truth(package: str, names: list[str], results: list[dict[str, Any]]) -> dic
         "versions": {name: metadata.version(name) for name in (package, "torch")},
         "python": platform.python_version(),
         "device": "meta",
+        "built_on_cpu": sorted(r["model"] for r in results if r.get("device") == "cpu"),  # failed on meta
         "models": {"tried": len(names), "built": len(results) - len(failed), "failed": dict(sorted(failed.items()))},
         "findings": [entries[key] for key in sorted(entries)],
     }
@@ -218,7 +519,7 @@ def _print_sweep(package: str, truth: dict[str, Any], results: list[dict[str, An
 def recall(package: str, corpus: Path) -> dict[str, Any]:
     truth = json.loads((TRUTH_DIR / f"{package}.json").read_text())
     entries = [f for f in truth["findings"] if f["inside"]]
-    root = corpus / package
+    root = corpus / package.replace("_", "-")  # the corpus names a project's folder as its distribution
     files = sorted({f["path"] for f in entries})
     static = _static_findings(root, files)
     at_line = [f for f in entries if (f["path"], f["line"]) in static]

@@ -96,6 +96,16 @@ def test_modules_that_move_themselves_are_not_audited(models) -> None:  # type: 
         assert audit(models.MovesItself()) == []
 
 
+def test_weights_recomputed_by_a_norm_hook_are_not_reported() -> None:
+    # torch's old weight_norm and spectral_norm keep ``weight`` as a plain tensor that their forward
+    # pre-hook recomputes from registered parameters before every call: it follows .to() in effect.
+    with pytest.warns(FutureWarning), tracing():
+        model = nn.Sequential(nn.utils.weight_norm(nn.Conv1d(2, 2, 3)), nn.utils.spectral_norm(nn.Linear(2, 2)))
+    assert audit(model) == []
+    model[1].table = torch.ones(2)  # a plain tensor under another name is still reported
+    assert {f.attribute for f in audit(model)} == {"table"}
+
+
 def test_built_on_the_meta_device(models) -> None:  # type: ignore[no-untyped-def]
     with tracing(), torch.device("meta"):
         model = models.Faulty()

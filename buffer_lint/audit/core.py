@@ -22,6 +22,8 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.spectral_norm import SpectralNorm
+from torch.nn.utils.weight_norm import WeightNorm
 
 from buffer_lint.audit import messages
 from buffer_lint.audit.locate import Located, honour_noqa, locate
@@ -122,8 +124,9 @@ def _moves_itself(cls: type) -> bool:
 
 
 def _problems(module: nn.Module, name: str, registered: set[int], frozen: bool) -> Iterator[_Problem]:
+    recomputed = _recomputed_by_hooks(module)
     for attribute, value in vars(module).items():
-        if attribute in MODULE_INTERNALS or _framework_plain(type(module), attribute):
+        if attribute in MODULE_INTERNALS or attribute in recomputed or _framework_plain(type(module), attribute):
             continue
         message = _message(attribute, value, registered)
         if message is not None:
@@ -134,6 +137,12 @@ def _problems(module: nn.Module, name: str, registered: set[int], frozen: bool) 
             if parameter is not None and not parameter.requires_grad:
                 message = messages.FROZEN_PARAMETER.format(name=attribute)
                 yield _Problem(module, name, attribute, "BUF002", message)
+
+
+def _recomputed_by_hooks(module: nn.Module) -> set[str]:
+    """Attributes that torch's old ``weight_norm`` / ``spectral_norm`` keep plain and recompute, from
+    registered parameters, in a forward pre-hook before every call: they follow ``.to()`` in effect."""
+    return {hook.name for hook in module._forward_pre_hooks.values() if isinstance(hook, (WeightNorm, SpectralNorm))}
 
 
 def _framework_plain(cls: type, attribute: str) -> bool:
