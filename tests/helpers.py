@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    import pytest
+
     from buffer_lint.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,3 +176,33 @@ def location_counts(output: str) -> Counter[str]:
             path = os.path.normpath(match.group("path"))
             found[f"{path}:{match.group('line')}:{match.group('col')}: {match.group('code')}"] += 1
     return found
+
+
+def analysed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the runner analyses from now on (its cache misses), as displayed."""
+    from buffer_lint import runner
+
+    analysed: list[str] = []
+    real = runner._check_source
+
+    def counting(display: str, *args: object) -> object:
+        analysed.append(display)
+        return real(display, *args)
+
+    monkeypatch.setattr(runner, "_check_source", counting)
+    return analysed
+
+
+def summarised_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files summarised from their source from now on (not read back from disk)."""
+    from buffer_lint.analysis import summaries
+
+    computed: list[str] = []
+    real = summaries._summarize
+
+    def counting(path: Path, *args: object) -> object:
+        computed.append(path.name)
+        return real(path, *args)
+
+    monkeypatch.setattr(summaries, "_summarize", counting)
+    return computed

@@ -207,7 +207,9 @@ def test_verbose_says_how_many_files_came_from_the_cache(project: Path, capsys) 
     assert re.fullmatch(VERBOSE, capsys.readouterr().err).groups() == ("1", "2", "1")
 
 
-def test_a_file_replaced_with_the_same_size_and_mtime_is_checked_again(project: Path, checks: list[int], capsys) -> None:
+def test_a_file_replaced_with_the_same_size_and_mtime_is_checked_again(
+    project: Path, checks: list[int], capsys
+) -> None:
     cold = run_check(capsys)
     path = project / "model.py"
     stat = path.stat()

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from buffer_lint import flake8_plugin
-from buffer_lint.analysis import summaries
 from buffer_lint.settings import Settings, options
-from tests.helpers import PROJECTS
+from tests.helpers import PROJECTS, summarised_files
 
 NET = Path("src/shapes/models/net.py")
 
@@ -40,18 +39,6 @@ def codes(path: Path) -> list[tuple[int, str]]:
     return [(line, message.split()[0]) for line, _, message, _ in plugin.run()]
 
 
-def counted_summaries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    computed: list[str] = []
-    real = summaries._summarize
-
-    def counting(path: Path, *args: object) -> object:
-        computed.append(path.name)
-        return real(path, *args)
-
-    monkeypatch.setattr(summaries, "_summarize", counting)
-    return computed
-
-
 def test_importing_the_plugin_loads_no_analysis() -> None:
     # flake8 imports every installed plugin at start, also for runs that never reach a Python file
     code = (
@@ -69,13 +56,13 @@ def test_summaries_are_kept_where_flake8_runs_and_read_back(project: Path, monke
     cache = project / ".buffer_lint_cache"
     assert found and list((cache / "summaries").glob("*.json"))  # net.py's bases, summarised once
     assert (cache / ".gitignore").read_text().endswith("*\n") and (cache / "CACHEDIR.TAG").is_file()
-    computed = counted_summaries(monkeypatch)
+    computed = summarised_files(monkeypatch)
     monkeypatch.setattr(flake8_plugin.Plugin, "projects", {})  # the next flake8 run
     assert codes(NET) == found and computed == []
 
 
 def test_no_cache_option_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     parse_options(no_cache=True)
-    computed = counted_summaries(monkeypatch)
+    computed = summarised_files(monkeypatch)
     assert codes(NET)
     assert computed and not (project / ".buffer_lint_cache").exists()

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECTS, expected_findings, location_counts, markers, run, run_cli
+from tests.helpers import (
+    PROJECTS,
+    analysed_files,
+    expected_findings,
+    location_counts,
+    markers,
+    run,
+    run_cli,
+    summarised_files,
+)
 
 CASES = sorted(p for p in PROJECTS.iterdir() if p.is_dir())
 
@@ -74,20 +83,11 @@ def test_editing_a_helper_in_another_file_rechecks_its_callers(tmp_path: Path) -
 
 
 def test_an_edit_that_changes_nothing_others_see_keeps_their_cached_results(tmp_path: Path, monkeypatch) -> None:
-    from buffer_lint import runner
-
     project = tmp_path / "bases"
     shutil.copytree(PROJECTS / "bases", project)
     layers = project / "src" / "shapes" / "layers.py"
     run_cli(["check", "-j1", "--isolated", "."], cwd=project)
-    analysed: list[str] = []
-    real = runner._check_source
-
-    def counting(display: str, *args: object) -> object:
-        analysed.append(display)
-        return real(display, *args)
-
-    monkeypatch.setattr(runner, "_check_source", counting)
+    analysed = analysed_files(monkeypatch)
     layers.write_text(layers.read_text() + "# a comment\n")
     run_cli(["check", "-j1", "--isolated", "."], cwd=project)
     assert analysed == ["src/shapes/layers.py"]  # net.py's cached result still holds: layers says the same
@@ -108,20 +108,11 @@ APPLY = "    def _apply(self, fn, recurse=True):\n        return super()._apply(
 def test_a_name_added_to_a_base_rechecks_the_subclasses_that_asked_for_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, net_rechecked: bool, net_line_13: str | None
 ) -> None:
-    from buffer_lint import runner
-
     project = tmp_path / "bases"
     shutil.copytree(PROJECTS / "bases", project)
     layers = project / "src" / "shapes" / "layers.py"
     run_cli(["check", "-j1", "--isolated", "."], cwd=project)
-    analysed: list[str] = []
-    real = runner._check_source
-
-    def counting(display: str, *args: object) -> object:
-        analysed.append(display)
-        return real(display, *args)
-
-    monkeypatch.setattr(runner, "_check_source", counting)
+    analysed = analysed_files(monkeypatch)
     layers.write_text(layers.read_text().replace("class Base(nn.Module):\n", "class Base(nn.Module):\n" + body))
     output = run_cli(["check", "-j1", "--isolated", "."], cwd=project).stdout
     assert ("src/shapes/models/net.py" in analysed) == net_rechecked, analysed
@@ -130,21 +121,12 @@ def test_a_name_added_to_a_base_rechecks_the_subclasses_that_asked_for_it(
 
 
 def test_summaries_are_kept_on_disk_and_reused(tmp_path: Path, monkeypatch) -> None:
-    from buffer_lint.analysis import summaries
-
     project = tmp_path / "bases"
     shutil.copytree(PROJECTS / "bases", project)
     run_cli(["check", "-j1", "--isolated", "."], cwd=project)
     stored = list((project / ".buffer_lint_cache" / "summaries").glob("*.json"))
     assert stored  # the files other files read, summarised once
-    computed: list[str] = []
-    real = summaries._summarize
-
-    def counting(path: Path, *args: object) -> object:
-        computed.append(path.name)
-        return real(path, *args)
-
-    monkeypatch.setattr(summaries, "_summarize", counting)
+    computed = summarised_files(monkeypatch)
     monkeypatch.setattr("buffer_lint.runner._PROJECTS", {})  # a new process: nothing in memory
     (project / "src" / "shapes" / "models" / "net.py").write_text(
         (project / "src" / "shapes" / "models" / "net.py").read_text() + "# edited\n"

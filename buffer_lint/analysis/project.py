@@ -100,7 +100,6 @@ class FileSummary:
         facts = [classes, functions, sorted(self.imports.bindings.items())]
         return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
 
-
     def defines(self, class_name: str, name: str) -> bool:
         cls = self.classes.get(class_name)
         return cls is not None and name in cls.attributes

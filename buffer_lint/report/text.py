@@ -77,7 +77,9 @@ def write_counts(results: Sequence[FileResult], seconds: float, out: TextIO) -> 
     """How much of the run was work: the files checked, and those whose result the cache held."""
     cached = sum(r.from_cache for r in results)
     total = len(results)
-    out.write(f"buffer-lint: checked {total - cached:,} of {total:,} files ({cached:,} from the cache) in {seconds:.2f} s\n")
+    out.write(
+        f"buffer-lint: checked {total - cached:,} of {total:,} files ({cached:,} from the cache) in {seconds:.2f} s\n"
+    )
 
 
 def rule_name(code: str) -> str:
