@@ -102,6 +102,9 @@ UNBUILDABLE = {
 MISSED_BY_AUDIT = {
     # check reports both branches; the default causal=True builds only the first.
     ("buf001/basic.py", "Branches", "BUF001", "self.mask = torch.ones(4, 4)"),
+    # check reports each path's assignment; a build takes one path (alpha=[...] and cosine=True here).
+    ("buf001/exclusive_branches.py", "FocalLoss", "BUF001", "self.alpha = torch.Tensor([alpha, 1 - alpha])"),
+    ("buf001/exclusive_branches.py", "Schedule", "BUF001", "self.betas = torch.linspace(1e-4, 0.02, steps)"),
 }
 
 # (fixture, class, code, statement) that the audit reports and `check` does not, anywhere in the file.

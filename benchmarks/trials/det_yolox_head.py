@@ -37,7 +37,7 @@ class YOLOXHead(nn.Module):
         self.l1_loss = nn.L1Loss(reduction="none")
         self.bcewithlog_loss = nn.BCEWithLogitsLoss(reduction="none")
         self.strides = strides
-        self.grids = [torch.zeros(1)] * len(in_channels)
+        self.grids = [torch.zeros(1)] * len(in_channels)  # expect: BUF006
 
     def get_output_and_grid(self, output, k, stride, dtype):
         grid = self.grids[k]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from buffer_lint.analysis.blocks import BranchPath, branch_paths, exclusive, name_uses
 from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ProjectNames
@@ -79,6 +80,10 @@ class Site:
     under_no_grad: bool
     alone_in_block: bool  # the only statement of its body (removing it needs a ``pass``)
 
+    def excludes(self, other: Site) -> bool:
+        """Whether the two never both run in one run of their method (different branches of one ``if``)."""
+        return self.method is other.method and self.method.exclusive(self.statement, other.statement)
+
 
 @dataclass(frozen=True)
 class AttributeAssignment:
@@ -90,6 +95,7 @@ class AttributeAssignment:
     site: Site
     before_super_init: bool
     assigned_before: bool  # on the init path, the name may already hold a value here
+    tensor_before: bool  # on the init path, every path to here assigned the name a tensor
     copies: str | None  # ``y`` when the value is ``self.y``: this attribute takes over another's value
     parameter: ParameterCall | None = None  # for a PARAMETER
     container: Container | None = None  # for a CONTAINER
@@ -157,6 +163,20 @@ class Method:
     @cached_property
     def bindings(self) -> list[tuple[str, ast.expr | None]]:
         return list(local_bindings(self.node.body))
+
+    @cached_property
+    def uses(self) -> dict[str, list[tuple[ast.stmt, bool]]]:
+        """Each name the method's statements store (True) or load (False), with the statement."""
+        return name_uses(self.node.body)
+
+    @cached_property
+    def _branch_paths(self) -> dict[int, BranchPath]:
+        return branch_paths(self.node.body)
+
+    def exclusive(self, first: ast.stmt, second: ast.stmt) -> bool:
+        """Whether two statements of the method never both run in one run of it."""
+        paths = self._branch_paths
+        return id(first) in paths and id(second) in paths and exclusive(paths[id(first)], paths[id(second)])
 
     @cached_property
     def scope(self) -> Scope:

@@ -10,10 +10,18 @@ from collections.abc import Iterator
 from typing import Union
 
 from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
-from buffer_lint.analysis.tensors import Returned, Scope, TensorKind, TensorTyper
+from buffer_lint.analysis.tensors import (
+    Returned,
+    Scope,
+    TensorKind,
+    TensorTyper,
+    local_bindings,
+    statement_bindings,
+)
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+_LEAVES = (ast.Raise, ast.Continue, ast.Break)  # statements after which a block goes no further
 
 
 class FileReturns:
@@ -85,11 +93,14 @@ class FileReturns:
     def _infer(self, function: Function, cls: ast.ClassDef | None) -> Returned:
         if function.returns is not None:
             return self.typer.annotation(function.returns) or self.typer.tuple_annotation(function.returns)
-        values = list(_returned_values(function.body))
-        if not values:
+        returns = list(_returns(function.body))
+        if not returns:
             return None
         scope = Scope(self.typer, function, _self_name(function, cls), cls.name if cls else None)
-        kinds = [self._kind(value, scope) for value in values]
+        kinds = [self._kind(r.value, scope) for r in returns]
+        if any(_unknown(kind) and _reads_a_name(r.value) for kind, r in zip(kinds, returns)):
+            at_return = _ReturnStates(self.typer, scope).run(function.body)  # follow the bindings that reach each
+            kinds = [self._kind(r.value, scope.assuming(at_return.get(id(r), scope.tensor_names))) for r in returns]
         singles = all(isinstance(k, TensorKind) or k == "none" for k in kinds)
         if singles and any(isinstance(k, TensorKind) for k in kinds):
             return TensorKind.OPTIONAL if "none" in kinds else TensorKind.TENSOR
@@ -117,14 +128,85 @@ def _same_tuple(kinds: list[object]) -> Returned:
     )
 
 
-def _returned_values(body: list[ast.stmt]) -> Iterator[ast.expr | None]:
-    """The value of each ``return`` of a function body (not of nested functions); None for a bare one."""
+def _returns(body: list[ast.stmt]) -> Iterator[ast.Return]:
+    """The ``return`` statements of a function body (not of nested functions)."""
     for statement in body:
         if isinstance(statement, ast.Return):
-            yield statement.value
+            yield statement
         elif type(statement) in COMPOUND_STATEMENTS:
             for block in all_blocks(statement):
-                yield from _returned_values(block)
+                yield from _returns(block)
+
+
+def _unknown(kind: object) -> bool:
+    return kind is None or (isinstance(kind, tuple) and None in kind)
+
+
+def _reads_a_name(value: ast.expr | None) -> bool:
+    return value is not None and any(isinstance(node, ast.Name) for node in ast.walk(value))
+
+
+class _ReturnStates:
+    """The local tensors at each ``return`` of a function: a name is one there when every binding of it that
+    may reach the ``return`` binds a tensor (``emb = math.log(n); emb = torch.exp(...); return emb``).
+
+    Straight-line code and ``if`` branches are followed exactly; a loop, ``try`` or ``match`` forgets, on
+    entry and after it, every name it binds (its blocks may run again, in part, or not at all), then follows
+    its blocks as straight-line code from there. Names that are tensors wherever they are read stay ones."""
+
+    def __init__(self, typer: TensorTyper, scope: Scope) -> None:
+        self.typer = typer
+        self.scope = scope
+        self.always = scope.tensor_names
+        self.at_return: dict[int, frozenset[str]] = {}
+
+    def run(self, body: list[ast.stmt]) -> dict[int, frozenset[str]]:
+        self._block(body, self.always)
+        return self.at_return
+
+    def _block(self, body: list[ast.stmt], names: frozenset[str]) -> frozenset[str] | None:
+        """The local tensors after the block; None when it never ends normally."""
+        for statement in body:
+            if isinstance(statement, ast.Return):
+                self.at_return[id(statement)] = names
+                return None
+            if isinstance(statement, _LEAVES):
+                return None
+            if type(statement) in COMPOUND_STATEMENTS:
+                after = self._compound(statement, names)
+                if after is None:
+                    return None
+                names = after
+            else:
+                names = self._bind(statement, names)
+        return names
+
+    def _compound(self, node: ast.stmt, names: frozenset[str]) -> frozenset[str] | None:
+        if isinstance(node, ast.If):
+            ends = [end for end in (self._block(node.body, names), self._block(node.orelse, names)) if end is not None]
+            return frozenset.intersection(*ends) if ends else None
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            return self._block(node.body, self._bind(node, names))
+        bound = {name for name, _ in statement_bindings(node)}
+        bound.update(name for block in all_blocks(node) for name, _ in local_bindings(block))
+        entry = names - (bound - self.always)
+        for block in all_blocks(node):
+            self._block(block, entry)
+        return entry
+
+    def _bind(self, statement: ast.stmt, names: frozenset[str]) -> frozenset[str]:
+        """The local tensors after a statement's own bindings (its right side reads the tensors before it)."""
+        bindings = [(name, value) for name, value in statement_bindings(statement) if name not in self.always]
+        if not bindings:
+            return names
+        before = self.scope.assuming(names)
+        tensors = set(names)
+        for name, value in bindings:
+            if value is not None and self.typer.is_tensor(value, before):
+                tensors.add(name)
+            else:
+                tensors.discard(name)
+        return frozenset(tensors)
 
 
 def _self_name(function: Function, cls: ast.ClassDef | None) -> str | None:

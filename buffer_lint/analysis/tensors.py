@@ -53,9 +53,18 @@ class Scope:
         self._names: frozenset[str] | None = None
 
     def __contains__(self, name: object) -> bool:
+        return name in self.tensor_names
+
+    @property
+    def tensor_names(self) -> frozenset[str]:
+        """The local names that are tensors wherever the function reads them."""
         if self._names is None:
             self._names = self.typer.local_tensors(self) if self.function is not None else frozenset()
-        return name in self._names
+        return self._names
+
+    def assuming(self, names: frozenset[str]) -> Scope:
+        """This scope with ``names`` as its local tensors: what one point of the function sees."""
+        return _Assumed(names, self)
 
 
 def _nothing(name: str) -> bool:
@@ -125,13 +134,13 @@ class TensorTyper:
         return [kind is not None for kind in kinds]
 
     def _branches_are_tensors(self, expr: ast.IfExp, scope: Scope) -> bool:
-        """``x if isinstance(x, Tensor) else torch.tensor(x)``: a branch that is the narrowed name counts."""
+        """Both branches are tensors, or one is and the other is ``None`` (like ``Optional[Tensor]``: a buffer
+        may hold None). ``x if isinstance(x, Tensor) else torch.tensor(x)``: the narrowed name counts."""
         narrowed, when_true = self.isinstance_test(expr.test)
         tensor_branch = expr.body if when_true else expr.orelse
-        other = expr.orelse if when_true else expr.body
-        if narrowed is not None and isinstance(tensor_branch, ast.Name) and tensor_branch.id == narrowed:
-            return self.is_tensor(other, scope)
-        return self.is_tensor(expr.body, scope) and self.is_tensor(expr.orelse, scope)
+        is_narrowed = narrowed is not None and isinstance(tensor_branch, ast.Name) and tensor_branch.id == narrowed
+        tensors = [(is_narrowed and b is tensor_branch) or self.is_tensor(b, scope) for b in (expr.body, expr.orelse)]
+        return any(tensors) and all(t or _is_none(b) for t, b in zip(tensors, (expr.body, expr.orelse)))
 
     def isinstance_test(self, test: ast.expr) -> tuple[str | None, bool]:
         """(``x``, True) for ``isinstance(x, Tensor)``, (``x``, False) for ``not isinstance(x, Tensor)``."""
@@ -281,7 +290,7 @@ def _narrowed_arguments(typer: TensorTyper, function: ast.FunctionDef | ast.Asyn
     for statement in function.body:
         if isinstance(statement, ast.If) and not statement.orelse:
             name, when_true = typer.isinstance_test(statement.test)
-            rebinds = any(n == name for s in statement.body for n, _ in _statement_bindings(s, False))
+            rebinds = any(n == name for s in statement.body for n, _ in statement_bindings(s, False))
             if name is not None and not when_true and rebinds:
                 narrowed.add(name)
     return narrowed
@@ -301,13 +310,13 @@ def local_bindings(body: Iterable[ast.stmt], unpacked: bool = False) -> Iterator
     right for "does it derive from v", wrong for "is it a tensor".
     """
     for node in body:
-        yield from _statement_bindings(node, unpacked)
+        yield from statement_bindings(node, unpacked)
         if type(node) in COMPOUND_STATEMENTS:
             for block in all_blocks(node):
                 yield from local_bindings(block, unpacked)
 
 
-def _statement_bindings(node: ast.stmt, unpacked: bool) -> Iterator[tuple[str, ast.expr | None]]:
+def statement_bindings(node: ast.stmt, unpacked: bool = False) -> Iterator[tuple[str, ast.expr | None]]:
     """The names one statement binds itself, not those its blocks bind."""
     if isinstance(node, ast.Assign):
         for target in node.targets:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import torch_module_class
-from buffer_lint.analysis.tensors import TensorTyper
+from buffer_lint.analysis.tensors import TensorTyper, arguments_with_defaults
 from buffer_lint.analysis.torch_api import DYNAMIC_NAME_CLASSES, MODULE_CLASS_BUFFERS, MODULE_CLASS_PARAMETERS
 
 _PARAMETER_CLASSES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
@@ -42,7 +42,8 @@ class ValueClassifier:
         self.is_module_call = is_module_call
         self.types_tensors = types_tensors  # off for summaries: other files need registrations, not tensors
 
-    def kind(self, value: ast.expr | None, method: Method) -> ValueKind:
+    def kind(self, value: ast.expr | None, method: Method, statement: ast.stmt | None = None) -> ValueKind:
+        """What ``value`` is; with the ``statement`` that stores it, a local is followed to its container."""
         if value is None:
             return ValueKind.OTHER
         if isinstance(value, ast.Constant) and value.value is None:
@@ -55,7 +56,7 @@ class ValueClassifier:
                 return ValueKind.BUFFER
             if self.is_module_call(value):
                 return ValueKind.MODULE
-        if type(value) in _CONTAINER_SHAPES:
+        if self.display(value, method, statement) is not None:
             return ValueKind.CONTAINER
         if _is_self_attribute(value, method):
             return ValueKind.OTHER  # self.y = self.x: a parameter registers again; an alias is the author's choice
@@ -63,8 +64,28 @@ class ValueClassifier:
             return ValueKind.TENSOR
         return ValueKind.OTHER
 
-    def container(self, value: ast.expr | None, method: Method) -> Container | None:
+    def display(self, value: ast.expr | None, method: Method, statement: ast.stmt | None) -> ast.expr | None:
+        """The container display or comprehension that ``value`` makes: itself, one repeated (``[t] * n``), or
+        the one a local holds where ``statement`` stores it (``layers = [...]; self.layers = layers``)."""
+        if type(value) in _CONTAINER_SHAPES:
+            return value
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+            return self._repeated(value, method)
+        if isinstance(value, ast.Name) and statement is not None:
+            held = self.display(_bound_once(value.id, method), method, None)
+            return held if held is not None and _read_only_by(value.id, method, statement) else None
+        return None
+
+    def _repeated(self, value: ast.BinOp, method: Method) -> ast.expr | None:
+        """``[t] * n`` or ``n * (t,)``, when the count is no tensor (``[2] * torch.ones(3)`` is a tensor)."""
+        for display, count in ((value.left, value.right), (value.right, value.left)):
+            if isinstance(display, (ast.List, ast.Tuple)) and not self.typer.is_tensor(count, method.scope):
+                return display
+        return None
+
+    def container(self, value: ast.expr | None, method: Method, statement: ast.stmt | None = None) -> Container | None:
         """The shape of a container display or comprehension, and what its elements are."""
+        value = self.display(value, method, statement)
         shape = _CONTAINER_SHAPES.get(type(value))
         if value is None or shape is None:
             return None
@@ -95,6 +116,41 @@ class ValueClassifier:
             return None
         kinds = {self.kind(e, method) for e in elements}
         return kinds.pop() if len(kinds) == 1 else None
+
+
+def _bound_once(name: str, method: Method) -> ast.expr | None:
+    """The value of a local's one binding, a plain ``name = value`` (not an argument, nor bound otherwise)."""
+    if name in _arguments(method):
+        return None
+    values = [value for bound, value in method.bindings if bound == name]
+    return values[0] if len(values) == 1 else None
+
+
+def _read_only_by(name: str, method: Method, statement: ast.stmt) -> bool:
+    """Whether ``statement`` reads the local once and is its only use besides its one binding (``name = value``),
+    uses on paths that exclude ``statement`` aside: it stores the container as the binding made it, and nothing
+    else holds that container (``nn.Sequential(*layers)``) or changes it (``layers.append(...)``)."""
+    uses = method.uses.get(name, [])
+    stores = [used for used, store in uses if store]
+    if len(stores) != 1 or not _binds_only(stores[0]):
+        return False
+    loads = [used for used, store in uses if not store]
+    return sum(used is statement for used in loads) == 1 and all(
+        used is statement or method.exclusive(used, statement) for used in loads
+    )
+
+
+def _arguments(method: Method) -> set[str]:
+    arguments = method.node.args
+    names = {argument.arg for argument, _ in arguments_with_defaults(arguments)}
+    return names | {extra.arg for extra in (arguments.vararg, arguments.kwarg) if extra}
+
+
+def _binds_only(statement: ast.stmt) -> bool:
+    """``name = value`` or ``name: T = value``: no other target shares the value."""
+    if isinstance(statement, ast.Assign):
+        return len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+    return isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
 
 
 def _elements(value: ast.expr) -> list[ast.expr]:

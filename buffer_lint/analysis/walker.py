@@ -48,6 +48,7 @@ class ClassWalker:
         self.on_init_path = False
         self.assigned: set[str] = set()  # names that may hold a value here (init path)
         self.plain: set[str] = set()  # names that may hold a plain, unregistered value here
+        self.tensors: set[str] = set()  # names assigned a tensor on every path to here (init path)
         self.registered: set[str] = set()  # names registered so far, in walk order
         self.super_init_pending = False
         self.no_grad_depth = 0
@@ -66,7 +67,7 @@ class ClassWalker:
         self.on_init_path = False
         for name, method in self.facts.methods.items():
             if name not in self.visited and method.self_name:
-                self.assigned, self.plain = set(), set()
+                self.assigned, self.plain, self.tensors = set(), set(), set()
                 self.super_init_pending = False
                 self._walk_method(method)
         self._keep_own_facts()
@@ -119,21 +120,26 @@ class ClassWalker:
         self.no_grad_depth += no_grad
         for flow, blocks in child_blocks(node):
             if flow is Flow.BRANCHES:
-                self._branches(*blocks)
+                self._branches(blocks, _one_always_runs(node))
             else:
                 self._walk_body(blocks[0])
         self.no_grad_depth -= no_grad
 
-    def _branches(self, *bodies: list[ast.stmt]) -> None:
-        """Alternatives: each starts from the same state; afterwards a name may hold what any set."""
-        assigned, plain = set(self.assigned), set(self.plain)
+    def _branches(self, bodies: tuple[list[ast.stmt], ...], one_always_runs: bool) -> None:
+        """Alternatives: each starts from the same state; afterwards a name may hold what any set, and holds a
+        tensor if every branch that goes on to the next statement assigned one (a branch may also run none)."""
+        assigned, plain, tensors = set(self.assigned), set(self.plain), set(self.tensors)
         after_assigned, after_plain = set(assigned), set(plain)
+        ends = [] if one_always_runs else [tensors]
         for body in bodies:
-            self.assigned, self.plain = set(assigned), set(plain)
+            self.assigned, self.plain, self.tensors = set(assigned), set(plain), set(tensors)
             self._walk_body(body)
             after_assigned |= self.assigned
             after_plain |= self.plain
+            if not _leaves(body):
+                ends.append(self.tensors)
         self.assigned, self.plain = after_assigned, after_plain
+        self.tensors = set.intersection(*ends) if ends else tensors
 
     def _is_no_grad(self, expr: ast.expr) -> bool:
         qualified = self.facts.imports.qualify(callee(expr))
@@ -219,7 +225,8 @@ class ClassWalker:
         kind: ValueKind | None = None,
     ) -> None:
         assert self.method is not None
-        kind = kind or self.values.kind(value, self.method)
+        statement = node if self.on_init_path else None  # follow locals to their containers on the init path only
+        kind = kind or self.values.kind(value, self.method, statement)
         assignment = AttributeAssignment(
             name=name,
             value=value,
@@ -229,12 +236,15 @@ class ClassWalker:
             site=self._site(node),
             before_super_init=self.super_init_pending,
             assigned_before=name in self.assigned,
+            tensor_before=name in self.tensors,
             copies=self._self_attribute(value),
             parameter=parameter_call(value) if kind is ValueKind.PARAMETER else None,
-            container=self.values.container(value, self.method) if kind is ValueKind.CONTAINER else None,
+            container=self.values.container(value, self.method, statement) if kind is ValueKind.CONTAINER else None,
         )
         self.facts.assignments.append(assignment)
         self.assigned.add(name)
+        if kind is ValueKind.TENSOR:
+            self.tensors.add(name)
         if kind not in PLAIN_KINDS:
             self.plain.discard(name)  # a parameter, buffer or submodule from here on, on this path
         elif name not in self.registered:
@@ -247,6 +257,7 @@ class ClassWalker:
                 self.facts.deleted.add(name)
                 self.assigned.discard(name)
                 self.plain.discard(name)
+                self.tensors.discard(name)
 
     def _call_statement(self, node: ast.Expr, call: ast.Call) -> None:
         func = call.func
@@ -350,6 +361,24 @@ def _added_by(method_name: str, call: ast.Call) -> list[ast.expr]:
 
 def _is_inplace(method_name: str) -> bool:
     return method_name.endswith("_") and not method_name.startswith("_") and method_name != "requires_grad_"
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether the block never goes on to the statement after it (it ends in ``return``, ``raise``...)."""
+    last = body[-1] if body else None
+    if isinstance(last, ast.If):
+        return _leaves(last.body) and _leaves(last.orelse)
+    return isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break))
+
+
+def _one_always_runs(node: ast.stmt) -> bool:
+    """Whether one of a compound statement's branches runs whenever it is reached: not for a ``match`` without
+    a final ``case _:`` (an ``if`` without ``else`` has an empty one)."""
+    cases = getattr(node, "cases", None)
+    if not cases:
+        return True
+    last = cases[-1]
+    return last.guard is None and isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None
 
 
 def _calls_super_init(init: Method) -> bool:

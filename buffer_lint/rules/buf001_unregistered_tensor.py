@@ -5,14 +5,20 @@ Checks for tensors assigned to `self.<name>` in the `__init__` of an `nn.Module`
 (or in a method `__init__` calls, also through an inherited `__init__` that calls a method the
 subclass overrides), where `<name>` is not a registered buffer or parameter on every path
 (`if learn: self.x = nn.Parameter(self.x)` leaves `x` a plain tensor on the other path).
+Each assignment that may store the name's first tensor is reported (`if isinstance(alpha, float):`
+and `if isinstance(alpha, list):` each assign one); an assignment that every path reaches after
+a tensor assignment of the name updates that tensor and is not.
 
 A value is a tensor when torch's own stubs say so; when an annotation says so, also
 `Optional[Tensor]`, `Tensor | None`, `Union[Tensor, None]` and `x: Tensor = None` (a buffer may
-hold None); when `isinstance` narrows it (`x if isinstance(x, Tensor) else torch.tensor(x)`,
+hold None), and likewise `t if c else None`; when `isinstance` narrows it
+(`x if isinstance(x, Tensor) else torch.tensor(x)`,
 `if not isinstance(x, Tensor): x = torch.as_tensor(x)`); when it is a call of a function or
 method of the file annotated `-> Tensor` (`-> Optional[Tensor]`, `-> tuple[Tensor, Tensor]` for
-tuple targets) or whose every `return` is a tensor; and for tensor methods and arithmetic on a
-registered buffer or parameter (`self.padding_total // 2`).
+tuple targets) or whose every `return` is a tensor (a returned local counts when every binding
+of it that reaches the `return` binds a tensor: `emb = math.log(n)` then `emb = torch.exp(...)`);
+and for tensor methods and arithmetic on a registered buffer or parameter
+(`self.padding_total // 2`).
 
 ## Why is this bad?
 A plain tensor attribute is invisible to the module: it stays on the CPU after
@@ -116,8 +122,8 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         name = assignment.name
         if not _is_unregistered_tensor(cls, assignment) or cls.may_be_complex(assignment):
             continue  # complex tables: .to(dtype) would drop a complex buffer's imaginary part
-        if assignment.assigned_before and name in reported:
-            continue  # an update of a tensor already reported
+        if assignment.tensor_before and name in reported:
+            continue  # every path here assigned a tensor already, reported: this one updates it
         reported.add(name)
         yield Violation(assignment.site.statement, MESSAGE.format(name=name), _fix(cls, assignment, settings))
 

@@ -1,9 +1,10 @@
 """list, tuple or dict of modules, parameters or tensors assigned to a module attribute.
 
 ## What it does
-Checks for a list, tuple or dict (a display or a comprehension) whose elements are all
-modules, parameters or tensors, assigned to `self.<name>` in `__init__` (or a method it
-calls) of an `nn.Module` subclass.
+Checks for a list, tuple or dict (a display or a comprehension, also one repeated: `[t] * n`)
+whose elements are all modules, parameters or tensors, assigned to `self.<name>` in `__init__`
+(or a method it calls) of an `nn.Module` subclass, directly or through a local bound to it once
+that nothing else in the method reads or changes (`layers = [...]` then `self.layers = layers`).
 
 ## Why is this bad?
 `nn.Module` registers only what is assigned directly: modules inside a plain list are
@@ -14,7 +15,10 @@ invisible to `.to()`, `parameters()` (so the optimizer never trains them),
 ## Known problems
 Not reported when the class registers the elements one by one (`add_module`,
 `register_buffer` or `setattr` with computed names), when it stores a registered container
-under the same name elsewhere, or for complex tensor tables.
+under the same name elsewhere (but in a branch that excludes this assignment:
+`if learn: self.v = nn.ParameterList(...)` / `else: self.v = values`), for complex tensor
+tables, or when the local holding the container is also used otherwise (passed to
+`nn.Sequential(*layers)`, appended to).
 
 ## Example
 ```python
@@ -112,8 +116,12 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
 
 
 def _rewrapped(cls: ClassFacts, assignment: AttributeAssignment) -> bool:
-    """The class stores something else under the name too (``nn.ModuleList(self.layers)``, say)."""
-    return any(a.kind not in (ValueKind.CONTAINER, ValueKind.NONE) for a in cls.assignments_to(assignment.name))
+    """The class stores something else under the name too (``nn.ModuleList(self.layers)``, say), but for a
+    branch that excludes this one (``if learn: self.v = nn.ParameterList(...)`` / ``else: self.v = values``)."""
+    return any(
+        other.kind not in (ValueKind.CONTAINER, ValueKind.NONE) and not other.site.excludes(assignment.site)
+        for other in cls.assignments_to(assignment.name)
+    )
 
 
 def _fix(cls: ClassFacts, assignment: AttributeAssignment, container: Container, registered: str) -> Fix | None:
