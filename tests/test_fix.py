@@ -268,3 +268,43 @@ def test_buf001_fix_is_unsafe_in_a_transformers_model() -> None:
     transformers_line = next(n for n, line in enumerate(source.decode().splitlines(), 1) if "prefix_tokens" in line)
     assert by_line[transformers_line].fix.applicability == "unsafe"
     assert by_line[13].fix.applicability == "safe"  # the causal mask, in a plain nn.Module
+
+
+TRANSFORMERS_PARTS = """\
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+
+class Table(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weights = torch.ones(4)
+
+
+class Embeddings(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tables = nn.ModuleList([Table() for _ in range(2)])
+        self.mask = torch.ones(4)
+
+
+class Model(PreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = Embeddings()
+
+
+class Elsewhere(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask = torch.ones(4)
+"""
+
+
+def test_a_module_a_transformers_model_builds_gets_an_unsafe_fix() -> None:
+    # from_pretrained re-creates the non-persistent buffers of every submodule and refills them only
+    # through the model's _init_weights: a part of the model is as unsafe to fix as the model itself
+    findings = check_source(TRANSFORMERS_PARTS.encode(), Settings(), RULES).findings
+    applicability = {f.line: f.fix.applicability for f in findings if f.fix}
+    assert applicability == {9: "unsafe", 16: "unsafe", 28: "safe"}

@@ -47,7 +47,20 @@ def analyze_file(
     classes = [builder.facts_for(node) for node in definitions]
     for facts in classes:
         facts.nested_in_function = id(facts.node) in in_functions
+    _mark_parts_of_transformers_models(classes)
     return FileFacts(classes)
+
+
+def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
+    """The file's classes that a transformers model of the file builds, directly or through its parts."""
+    by_name = {facts.node.name: facts for facts in classes}
+    pending = [facts for facts in classes if facts.is_transformers_model]
+    while pending:
+        for node in ast.walk(pending.pop().node):
+            part = by_name.get(node.func.id) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+            if part is not None and not (part.in_transformers_model or part.is_transformers_model):
+                part.in_transformers_model = True
+                pending.append(part)
 
 
 def file_returns(tree: ast.Module, package: str | None) -> dict[str, Returned]:

@@ -215,6 +215,7 @@ class ClassFacts:
     registers_computed_names: bool = False  # register_*(f"x{i}", ...) or setattr(self, name, ...)
     calls_base_init: bool = False  # __init__ calls super().__init__() or Base.__init__(self) somewhere
     is_transformers_model: bool = False  # derives from transformers' PreTrainedModel
+    in_transformers_model: bool = False  # such a model of the file builds it, at any depth (from_pretrained loads it)
     nested_in_function: bool = False  # defined in a function body: an adapter handed to a library, often
 
     @cached_property

@@ -77,9 +77,9 @@ Safe by default: `persistent=False` keeps `state_dict()` exactly as it was, and 
 follows `.to()`. Unsafe when the value may be an argument of the method itself (`self.w = w`):
 the caller may pass an `nn.Parameter`, which `register_buffer` would take out of
 `parameters()`; with `persistent = true` configured (it adds a `state_dict()` key, so old
-checkpoints fail strict loading); and in a transformers `PreTrainedModel` (transformers
-re-creates non-persistent buffers after `from_pretrained` and refills them only through the
-model's `_init_weights`).
+checkpoints fail strict loading); and in a transformers `PreTrainedModel`, or a module class
+that such a model of the same file builds (transformers re-creates non-persistent buffers after
+`from_pretrained` and refills them only through the model's `_init_weights`).
 
 Sometimes there is no fix: when the name is assigned elsewhere in the class a value that is
 not a tensor or None, for chained or tuple targets, before `super().__init__()`, or when the
@@ -147,10 +147,12 @@ def _fix(cls: ClassFacts, assignment: AttributeAssignment, settings: Settings) -
     if not is_fixable_registration(cls, assignment):
         return None
     edits = buffer_edits(cls, assignment, settings, persistent=settings.persistent, unwrap_parameter=False)
-    # transformers re-creates non-persistent buffers after from_pretrained and refills them only
-    # through the model's _init_weights: the fix changes what a loaded model holds. A value that may be
-    # the caller's own object may be an nn.Parameter, which register_buffer would take out of parameters().
-    unsafe = settings.persistent or cls.is_transformers_model or stores_argument(assignment)
+    # transformers re-creates non-persistent buffers after from_pretrained (in the model and every module
+    # it builds) and refills them only through the model's _init_weights: the fix changes what a loaded
+    # model holds. A value that may be the caller's own object may be an nn.Parameter, which
+    # register_buffer would take out of parameters().
+    in_transformers = cls.is_transformers_model or cls.in_transformers_model
+    unsafe = settings.persistent or in_transformers or stores_argument(assignment)
     return Fix("unsafe" if unsafe else "safe", edits)
 
 
