@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from buffer_lint.analysis.blocks import COMPOUND_STATEMENTS, all_blocks
-from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method
+from buffer_lint.analysis.facts import ClassFacts, FileFacts, Method, ValueKind
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
 from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex, ProjectNames
@@ -47,20 +47,26 @@ def analyze_file(
     classes = [builder.facts_for(node) for node in definitions]
     for facts in classes:
         facts.nested_in_function = id(facts.node) in in_functions
-    _mark_parts_of_transformers_models(classes)
+    if types_tensors:  # a summary does not say which fixes are safe
+        _mark_parts_of_transformers_models(classes)
     return FileFacts(classes)
 
 
 def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
-    """The file's classes that a transformers model of the file builds, directly or through its parts."""
+    """The file's classes that a transformers model of the file builds into its attributes (``self.embed =
+    Embeddings(config)``, ``nn.ModuleList([Layer(config) ...])``), directly or through its parts."""
     by_name = {facts.node.name: facts for facts in classes}
     pending = [facts for facts in classes if facts.is_transformers_model]
     while pending:
-        for node in ast.walk(pending.pop().node):
-            part = by_name.get(node.func.id) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
-            if part is not None and not (part.in_transformers_model or part.is_transformers_model):
-                part.in_transformers_model = True
-                pending.append(part)
+        for assignment in pending.pop().assignments:
+            if assignment.kind not in (ValueKind.MODULE, ValueKind.CONTAINER) or assignment.value is None:
+                continue
+            for node in ast.walk(assignment.value):
+                called = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+                part = by_name.get(called) if called else None
+                if part is not None and not (part.in_transformers_model or part.is_transformers_model):
+                    part.in_transformers_model = True
+                    pending.append(part)
 
 
 def file_returns(tree: ast.Module, package: str | None) -> dict[str, Returned]:
