@@ -683,7 +683,7 @@ def reference(ctx: Context) -> list[str]:
 
 # ---------------------------------------------------------------- start-up, a commit's files, the edit-check loop
 
-IMPORT_TARGET, FLAKE8_TEN_TARGET, EDIT_COLD_TARGET = 100_000_000, 1.03, 0.04
+IMPORT_TARGET, FLAKE8_TEN_TARGET = 100_000_000, 1.03
 BYTECODE_NOTE = " (this environment sets PYTHONDONTWRITEBYTECODE, so no run writes them)"
 BARE_PYTHON, CLI_IMPORT = "pass", "import buffer_lint.cli"
 FLAKE8_IMPORT, PLUGIN_IMPORT = "import flake8.main.cli", "import flake8.main.cli; import buffer_lint.flake8_plugin"
@@ -860,8 +860,11 @@ def edit_loop(ctx: Context) -> list[str]:
         f"cache), then for each case: the files put back, one untimed run, the change (a new token each time), "
         f"one timed run.",
         "(b) and (c) append a comment; (d) and (e) add `edit_marker_TOKEN = None` at the top of the body of "
-        "timm's `Mlp` (timm/layers/mlp.py) and of `PreTrainedModel` (transformers/modeling_utils.py), which "
-        "changes what the file tells the files that use the class."
+        "timm's `Mlp` (timm/layers/mlp.py) and of `PreTrainedModel` (transformers/modeling_utils.py): a new name "
+        "in a base's body, which re-checks only the files that asked the base about that name; (f) and (g) add "
+        '`self.register_buffer("edit_marker_TOKEN", None)` at the end of the same classes\' `__init__`: a new '
+        "buffer in a base, which changes what it tells every file that uses it. The warm / cold ratio of the "
+        "whole corpus is the result-cache stage's; here the cold run uses the default `-j` on two packages."
         + ("" if verbose else " This buffer-lint has no `--verbose`, so the files re-checked are n/a."),
         "",
         "| case | file changed | median wall (s) | median CPU (s) | wall, each round (s) | files re-checked |",
@@ -920,7 +923,7 @@ def edit_verdicts(results: dict[str, list[Timed]]) -> list[str]:
     medians = {label: statistics.median(t.wall for t in timings) for label, timings in results.items()}
     lines = [f"- {edit.label}: {seconds_verdict(medians[edit.label], edit.target_s)}" for edit in EDITS]
     unchanged = medians[EDITS[0].label] / medians[COLD_RUN]
-    lines.insert(1, f"- {EDITS[0].label} / {COLD_RUN}, median wall: {verdict(unchanged, EDIT_COLD_TARGET)}")
+    lines.insert(1, f"- {EDITS[0].label} / {COLD_RUN}, median wall: {unchanged:.3f}x (for scale)")
     return lines
 
 
