@@ -14,7 +14,7 @@ from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
 from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex, ProjectNames
 from buffer_lint.analysis.returns import FileReturns
-from buffer_lint.analysis.tensors import Returned, TensorTyper
+from buffer_lint.analysis.tensors import TensorTyper
 from buffer_lint.analysis.values import ValueClassifier, callee
 from buffer_lint.analysis.walker import NO_GRAD_CONTEXTS, ClassWalker
 
@@ -49,7 +49,7 @@ def analyze_file(
         facts.nested_in_function = id(facts.node) in in_functions
     if types_tensors:  # a summary does not say which fixes are safe
         _mark_parts_of_transformers_models(classes)
-    return FileFacts(classes)
+    return FileFacts(classes, imports, typer)
 
 
 def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
@@ -67,15 +67,6 @@ def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
                 if part is not None and not (part.in_transformers_model or part.is_transformers_model):
                     part.in_transformers_model = True
                     pending.append(part)
-
-
-def file_returns(tree: ast.Module, package: str | None) -> dict[str, Returned]:
-    """What each top-level function of the file returns (for the project's summaries)."""
-    definitions, _ = _class_definitions(tree.body)
-    typer = TensorTyper(ImportMap.from_file(tree, package))
-    returns = FileReturns(tree, definitions, typer)
-    typer.returns = returns
-    return {name: returns.of_function(name) for name in returns.functions}
 
 
 def _file_constants(tree: ast.Module) -> dict[str, ast.expr]:

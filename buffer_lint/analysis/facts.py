@@ -19,7 +19,8 @@ from buffer_lint.analysis.blocks import BranchPath, branch_paths, exclusive, nam
 from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ProjectNames
-from buffer_lint.analysis.tensors import Scope, TensorTyper, arguments_with_defaults, local_bindings
+from buffer_lint.analysis.returns import FileReturns
+from buffer_lint.analysis.tensors import Returned, Scope, TensorTyper, arguments_with_defaults, local_bindings
 
 
 class TargetShape(enum.Enum):
@@ -380,6 +381,16 @@ class FileFacts:
     """The facts of one file: every class it defines, nested ones included, in source order."""
 
     classes: list[ClassFacts]
+    imports: ImportMap  # what the file's names are
+    typer: TensorTyper  # what its expressions are; ``typer.returns`` knows what its functions return
+
+    def function_returns(self) -> dict[str, Returned]:
+        """What each top-level function of the file returns, where that is known (for the project's summaries)."""
+        returns = self.typer.returns
+        if not isinstance(returns, FileReturns):
+            return {}
+        known = {name: returns.of_function(name) for name in returns.functions}
+        return {name: kind for name, kind in known.items() if kind is not None}
 
     @property
     def module_classes(self) -> Iterator[ClassFacts]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from buffer_lint import __version__
-from buffer_lint.analysis.builder import analyze_file, file_returns
+from buffer_lint.analysis.builder import analyze_file
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ClassSummary, FileSummary, ProjectIndex, locate
 from buffer_lint.analysis.tensors import Returned, TensorKind
@@ -99,7 +99,7 @@ def _summarize(
         return None
     package = locate(path).package
     facts = analyze_file(tree, extra_bases, package=package, types_tensors=False)
-    imports = ImportMap.from_file(tree, package)
+    imports = facts.imports
     classes = {}
     for cls in facts.classes:
         if cls.node not in tree.body:
@@ -115,8 +115,7 @@ def _summarize(
             applied=frozenset(_applied_in(cls.node)),
             init_calls=cls.init_path_methods - {"__init__"},
         )
-    functions = {name: kind for name, kind in file_returns(tree, package).items() if kind is not None}
-    return FileSummary(path, file_identity(stat), classes, functions, imports)
+    return FileSummary(path, file_identity(stat), classes, facts.function_returns(), imports)
 
 
 def _qualified_base(base: ast.expr, imports: ImportMap, module: str, tree: ast.Module) -> str | None:
