@@ -112,11 +112,11 @@ class GraphTracer:
 
     @cached_property
     def parameters(self) -> frozenset[str]:
-        return frozenset(n for n, k in self.cls.registered_names.items() if k == "parameter")
+        return self.cls.registered_as("parameter")
 
     @cached_property
     def submodules(self) -> frozenset[str]:
-        names = {n for n, k in self.cls.registered_names.items() if k == "module"}
+        names = set(self.cls.registered_as("module"))
         names.update(a.name for a in self.cls.assignments if a.kind is ValueKind.MODULE)
         return frozenset(names)
 

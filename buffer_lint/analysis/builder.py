@@ -14,7 +14,7 @@ from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import base_buffers, base_parameters, is_module_base
 from buffer_lint.analysis.project import ClassSummary, Location, ProjectIndex, ProjectNames
 from buffer_lint.analysis.returns import FileReturns
-from buffer_lint.analysis.tensors import TensorTyper
+from buffer_lint.analysis.tensors import TensorTyper, names_a_class
 from buffer_lint.analysis.values import ValueClassifier, callee
 from buffer_lint.analysis.walker import NO_GRAD_CONTEXTS, ClassWalker
 
@@ -38,8 +38,8 @@ def analyze_file(
     definitions, in_functions = _class_definitions(tree.body)
     imports = ImportMap.from_file(tree, location.package if location else package)
     typer = TensorTyper(imports, project=project)
-    typer.returns = FileReturns(tree, definitions, typer)
-    builder = _FactsBuilder(imports, typer, extra_bases, definitions, _file_constants(tree))
+    returns = typer.returns = FileReturns(tree, definitions, typer)
+    builder = _FactsBuilder(imports, typer, returns.functions, extra_bases, definitions, _file_constants(tree))
     builder.project = project
     builder.types_tensors = types_tensors
     if project is not None and location is not None:
@@ -106,12 +106,14 @@ class _FactsBuilder:
         self,
         imports: ImportMap,
         typer: TensorTyper,
+        file_functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
         extra_bases: frozenset[str],
         definitions: list[ast.ClassDef],
         file_constants: dict[str, ast.expr],
     ) -> None:
         self.imports = imports
         self.typer = typer
+        self.file_functions = file_functions
         self.extra_bases = extra_bases
         self.local_classes = {node.name: node for node in definitions}
         self.file_constants = file_constants
@@ -134,7 +136,7 @@ class _FactsBuilder:
             local = self.local_classes[value.func.id]
             return id(local) not in self._in_progress and self.facts_for(local).is_module
         qualified = self.imports.qualify(value.func)
-        if qualified is None or not qualified.rpartition(".")[2][:1].isupper():
+        if qualified is None or not names_a_class(qualified):
             return False  # a function's result (PEP 8 names classes in CapWords): not known to be a module
         return self._is_module_base(qualified)
 
@@ -168,7 +170,7 @@ class _FactsBuilder:
             node=node,
             imports=self.imports,
             file_constants=self.file_constants,
-            file_functions=self.typer.returns.functions if isinstance(self.typer.returns, FileReturns) else {},
+            file_functions=self.file_functions,
             is_module=is_module,
             methods=self._methods(node),
             class_attributes=frozenset(_class_attributes(node)).union(*(b.class_attributes for b in local_bases)),
@@ -180,7 +182,7 @@ class _FactsBuilder:
             ),
             base_buffers=frozenset().union(
                 *(base_buffers(q) for q in chain),
-                *(frozenset(n for n, k in b.registered_names.items() if k == "buffer") for b in local_bases),
+                *(b.registered_as("buffer") for b in local_bases),
                 *(cls.buffers for cls in project_bases),
             ),
             applied_attributes=self.applied_attributes,
@@ -234,7 +236,7 @@ def _merge_parameters(known: list[frozenset[str] | None]) -> frozenset[str] | No
 def _own_parameters(base: ClassFacts) -> frozenset[str] | None:
     if base.base_parameters is None:
         return None
-    return frozenset(n for n, k in base.registered_names.items() if k == "parameter")
+    return base.registered_as("parameter")
 
 
 def _bases_elsewhere(project_bases: list[ClassSummary], local_bases: list[ClassFacts]) -> tuple[ClassSummary, ...]:

@@ -231,6 +231,10 @@ class ClassFacts:
                 names.setdefault(assignment.name, registering_kinds[assignment.kind])
         return names
 
+    def registered_as(self, kind: str) -> frozenset[str]:
+        """The names registered as ``kind`` ("buffer" | "parameter" | "module"), in the class or its bases."""
+        return frozenset(name for name, registered in self.registered_names.items() if registered == kind)
+
     def has_class_attribute(self, name: str) -> bool:
         """Whether the class body, or that of a base (in this file or another), defines ``name``."""
         return name in self.class_attributes or name in self.names_elsewhere
@@ -292,7 +296,11 @@ class ClassFacts:
             return True
         companion = any(part in assignment.name.lower() for part in QUANTIZATION_COMPANIONS)
         placeholder = _is_allocation(assignment.parameter.tensor if assignment.parameter else None, self.imports)
-        return (companion or placeholder) and any(self._is_integer_parameter(a) for a in self.assignments)
+        return (companion or placeholder) and self._holds_integer_parameter
+
+    @cached_property
+    def _holds_integer_parameter(self) -> bool:
+        return any(self._is_integer_parameter(a) for a in self.assignments)
 
     def _is_integer_parameter(self, assignment: AttributeAssignment) -> bool:
         return assignment.kind is ValueKind.PARAMETER and self._mentions_integer_dtype(
@@ -362,15 +370,7 @@ class ClassFacts:
 
     def reads_attribute(self, name: str) -> bool:
         """Whether any method reads ``<something>.<name>`` (a flag the class keeps for itself)."""
-        return name in self._attributes_read
-
-    @cached_property
-    def _attributes_read(self) -> frozenset[str]:
-        return frozenset(
-            node.attr
-            for node in ast.walk(self.node)
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
-        )
+        return name in self._attribute_reads[0]
 
     def defines(self, method_name: str) -> bool:
         return method_name in self.methods

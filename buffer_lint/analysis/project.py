@@ -218,10 +218,10 @@ class ProjectIndex:
         top = location.module.partition(".")[0]
         folder = location.root / top
         if folder not in self._applied:
-            self._applied[folder] = frozenset(self._scan_applied(folder, top, location.root))
+            self._applied[folder] = frozenset(self._scan_applied(folder))
         return self._applied[folder]
 
-    def _scan_applied(self, folder: Path, top: str, root: Path) -> Iterator[str]:
+    def _scan_applied(self, folder: Path) -> Iterator[str]:
         if not _is_package(str(folder)):
             return
         for path in sorted(folder.rglob("*.py")):

@@ -187,8 +187,7 @@ class _ReturnStates:
             return frozenset.intersection(*ends) if ends else None
         if isinstance(node, (ast.With, ast.AsyncWith)):
             return self._block(node.body, self._bind(node, names))
-        bound = {name for name, _ in statement_bindings(node)}
-        bound.update(name for block in all_blocks(node) for name, _ in local_bindings(block))
+        bound = {name for name, _ in local_bindings([node])}
         entry = names - (bound - self.always)
         for block in all_blocks(node):
             self._block(block, entry)

@@ -105,13 +105,12 @@ def _summarize(
         if cls.node not in tree.body:
             continue  # nested classes cannot be imported by name
         bases = tuple(q for q in (_qualified_base(b, imports, module, tree) for b in cls.node.bases) if q)
-        registered = cls.registered_names
         classes[cls.node.name] = ClassSummary(
             qualified=f"{module}.{cls.node.name}",
             bases=bases,
             attributes=cls.class_attributes,
-            buffers=frozenset(n for n, k in registered.items() if k == "buffer"),
-            parameters=frozenset(n for n, k in registered.items() if k == "parameter"),
+            buffers=cls.registered_as("buffer"),
+            parameters=cls.registered_as("parameter"),
             applied=frozenset(_applied_in(cls.node)),
             init_calls=cls.init_path_methods - {"__init__"},
         )

@@ -74,11 +74,9 @@ def _nothing(name: str) -> bool:
 class TensorTyper:
     """Decides what a file's expressions are; ``returns`` knows what the file's own functions return."""
 
-    def __init__(
-        self, imports: ImportMap, returns: ReturnTypes | None = None, project: ProjectReturns | None = None
-    ) -> None:
+    def __init__(self, imports: ImportMap, project: ProjectReturns | None = None) -> None:
         self.imports = imports
-        self.returns = returns
+        self.returns: ReturnTypes | None = None  # set by the file's analysis (a FileReturns)
         self.project = project  # what the project's other files' functions return
 
     def is_tensor(self, expr: ast.expr | None, scope: Scope | None = None) -> bool:
@@ -119,7 +117,7 @@ class TensorTyper:
     def _returned(self, call: ast.Call, qualified: str | None, scope: Scope) -> Returned:
         """What a call of the file's own functions, or of a function of the project, returns."""
         if qualified and self.project is not None and not qualified.startswith("torch."):
-            if _names_a_class(qualified):
+            if names_a_class(qualified):
                 return None  # calling a class makes an instance: no summary needed to know it is no tensor
             return self.project.returns(qualified)
         return self.returns.of_call(call, scope) if self.returns is not None else None
@@ -268,7 +266,7 @@ class _Assumed(Scope):
 _TENSOR_PLACEHOLDER = ast.Constant(...)  # an argument annotated as a tensor: a binding known to be one
 
 
-def _names_a_class(qualified: str) -> bool:
+def names_a_class(qualified: str) -> bool:
     """``pkg.layers.Block``: PEP 8 names classes in CapWords, functions in lower case."""
     return qualified.rpartition(".")[2][:1].isupper()
 

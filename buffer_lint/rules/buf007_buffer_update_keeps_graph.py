@@ -83,7 +83,7 @@ NO_GRAD = "update it under torch.no_grad(), or detach what it is updated with"
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
-    buffers = {name for name, kind in cls.registered_names.items() if kind == "buffer"}
+    buffers = cls.registered_as("buffer")
     if not buffers:
         return
     tracer = GraphTracer(cls)
