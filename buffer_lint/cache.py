@@ -26,7 +26,7 @@ from buffer_lint.settings import Settings
 from buffer_lint.source import FileIdentity, file_identity
 from buffer_lint.writing import prepare_cache_directory, write_atomically
 
-CACHE_FORMAT = 6  # bump when an entry's shape changes
+CACHE_FORMAT = 7  # bump when an entry's shape changes
 FixEdits = list["tuple[LocatedEdit, ...] | None"]
 
 

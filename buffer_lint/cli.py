@@ -133,7 +133,8 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     mode = "diff" if args.diff else "fix" if args.fix or args.command == "fix" else "check"
     cache_dir = None if args.no_cache or args.paths == [STDIN] else _cache_dir(args, configuration)
-    job = Job(configuration, mode, args.unsafe_fixes, args.output_format == "json", cache_dir)
+    edits_shown = args.output_format == "json" and not args.statistics and mode != "diff"
+    job = Job(configuration, mode, args.unsafe_fixes, edits_shown, cache_dir)
     if args.paths == [STDIN]:
         result, output = run_source(args.stdin_filename or STDIN, sys.stdin.buffer.read(), job)
         if mode == "fix":
@@ -160,7 +161,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _cache_dir(args: argparse.Namespace, configuration: Configuration) -> Path:
     if args.cache_dir:
         return Path(args.cache_dir)
-    return (configuration.file.root if configuration.file.path else Path.cwd()) / CACHE_DIR_NAME
+    return configuration.file.root / CACHE_DIR_NAME
 
 
 def _report(results: list[FileResult], args: argparse.Namespace, job: Job, out: Any) -> int:

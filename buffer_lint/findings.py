@@ -118,7 +118,8 @@ class AddImport:
     """Add a top-level import statement (the file does not bind what a fix writes)."""
 
     statement: str
-    span: Span | None = None
+    after_line: int = 0  # where imports go: the file's last top-level import, else its docstring (0: the top)
+    span: Span | None = None  # none: it is placed by ``after_line``
 
 
 # The edit kinds, declared once: the fixer dispatches on them and the cache stores them by name.

@@ -273,7 +273,7 @@ def located_edits(text: str, findings: Sequence[Finding]) -> list[tuple[LocatedE
     return [
         tuple(
             LocatedEdit(e.content, *location(e.start), *location(e.end))
-            for e in sorted(text_edits(text, f.fix.edits), key=lambda e: e.start)
+            for e in sorted(text_edits(text, f.fix.edits, starts), key=lambda e: e.start)
         )
         if f.fix
         else None

@@ -20,8 +20,11 @@ class ImportMap:
     (``package``, from where the file lies among the ``__init__.py`` files); else to nothing.
     """
 
-    def __init__(self, bindings: dict[str, str]) -> None:
+    def __init__(self, bindings: dict[str, str], insertion_line: int = 0) -> None:
         self._bindings = bindings
+        self.insertion_line = (
+            insertion_line  # a new import goes after it: the last top-level import, else the docstring
+        )
 
     @classmethod
     def from_file(cls, tree: ast.Module, package: str | None = None) -> ImportMap:
@@ -39,7 +42,7 @@ class ImportMap:
                 for alias in node.names:
                     if source and alias.name != "*":
                         bindings[alias.asname or alias.name] = f"{source}.{alias.name}"
-        return cls(bindings)
+        return cls(bindings, _insertion_line(tree.body))
 
     def qualify(self, expr: ast.expr) -> str | None:
         """The dotted name ``expr`` refers to, or None when it is not an imported name."""
@@ -88,3 +91,14 @@ def _file_scope_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
         if isinstance(node, _FILE_SCOPE_BLOCKS):
             for block in all_blocks(node):
                 yield from _file_scope_statements(block)
+
+
+def _insertion_line(body: list[ast.stmt]) -> int:
+    """The line after which a fix adds an import: the last top-level import's, else the docstring's, else 0."""
+    after = 0
+    for index, node in enumerate(body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            after = node.end_lineno or node.lineno
+        elif index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            after = node.end_lineno or node.lineno
+    return after

@@ -8,7 +8,6 @@ the file. Comments and layout inside the kept expressions survive.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 
 import libcst as cst
@@ -25,7 +24,7 @@ from buffer_lint.findings import (
     ToRegisterBuffer,
     WrapValue,
 )
-from buffer_lint.source import line_starts, parse, physical_lines
+from buffer_lint.source import line_starts, physical_lines
 
 ParserSyntaxError = cst.ParserSyntaxError
 
@@ -37,13 +36,15 @@ def fix_text(text: str, edits: Iterable[Edit]) -> str:
     return text
 
 
-def text_edits(text: str, edits: Iterable[Edit]) -> list[TextEdit]:
-    """What the edits change in ``text``, as replacements of character ranges."""
-    offsets = _line_offsets(text)
-    replacements, imports = [], []
+def text_edits(text: str, edits: Iterable[Edit], starts: list[int] | None = None) -> list[TextEdit]:
+    """What the edits change in ``text``, as replacements of character ranges (``starts``: the text's
+    ``line_starts``, when the caller has them already)."""
+    offsets = _line_offsets(starts if starts is not None else line_starts(text))
+    replacements: list[TextEdit] = []
+    imports: list[AddImport] = []
     for edit in edits:
         if isinstance(edit, AddImport):
-            imports.append(edit.statement)
+            imports.append(edit)
             continue
         start, end = offsets(edit.span)
         if isinstance(edit, RemoveStatement):
@@ -51,13 +52,12 @@ def text_edits(text: str, edits: Iterable[Edit]) -> list[TextEdit]:
         else:
             replacements.append(TextEdit(start, end, _rewrite(text[start:end], edit)))
     if imports:
-        replacements.append(_import_insertion(text, list(dict.fromkeys(imports))))
+        statements = list(dict.fromkeys(i.statement for i in imports))
+        replacements.append(_import_insertion(text, statements, imports[0].after_line))
     return replacements
 
 
-def _line_offsets(text: str):  # noqa: ANN202 - a small closure
-    starts = line_starts(text)
-
+def _line_offsets(starts: list[int]):  # noqa: ANN202 - a small closure
     def offsets(span: Span) -> tuple[int, int]:
         return starts[span.line - 1] + span.col, starts[span.end_line - 1] + span.end_col
 
@@ -124,15 +124,8 @@ def _line_end(text: str, position: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def _import_insertion(text: str, statements: list[str]) -> TextEdit:
-    """New imports go after the module's last top-level import, else after its docstring."""
-    body = parse(text).body
-    after_line = 0
-    for index, node in enumerate(body):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            after_line = node.end_lineno or node.lineno
-        elif index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            after_line = node.end_lineno or node.lineno
+def _import_insertion(text: str, statements: list[str], after_line: int) -> TextEdit:
+    """New imports go after ``after_line`` (the analysis found it: no second parse of the file)."""
     lines = physical_lines(text)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     position = sum(len(line) for line in lines[:after_line])

@@ -46,5 +46,5 @@ def torch_nn_name(cls: ClassFacts, attribute: str) -> tuple[str, tuple[AddImport
     if existing:
         return existing, ()
     if cls.imports.binds("nn"):
-        return f"torch.nn.{attribute}", (AddImport("import torch"),)
-    return f"nn.{attribute}", (AddImport("from torch import nn"),)
+        return f"torch.nn.{attribute}", (AddImport("import torch", cls.imports.insertion_line),)
+    return f"nn.{attribute}", (AddImport("from torch import nn", cls.imports.insertion_line),)
