@@ -25,9 +25,12 @@ from torch import nn
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
 
-from buffer_lint.audit import messages
 from buffer_lint.audit.locate import Located, honour_noqa, locate
+from buffer_lint.analysis.facts import ValueKind
 from buffer_lint.findings import FileResult, Finding
+from buffer_lint.rules import buf001_unregistered_tensor as buf001
+from buffer_lint.rules import buf002_frozen_parameter as buf002
+from buffer_lint.rules import buf006_unregistered_container as buf006
 
 # The attributes every nn.Module keeps in its __dict__ (_parameters, _buffers, hooks...).
 MODULE_INTERNALS = frozenset(vars(nn.Module()))
@@ -135,7 +138,7 @@ def _problems(module: nn.Module, name: str, registered: set[int], frozen: bool) 
     if frozen:
         for attribute, parameter in module._parameters.items():
             if parameter is not None and not parameter.requires_grad:
-                message = messages.FROZEN_PARAMETER.format(name=attribute)
+                message = buf002.MESSAGE.format(name=attribute)
                 yield _Problem(module, name, attribute, "BUF002", message)
 
 
@@ -154,7 +157,7 @@ def _message(attribute: str, value: Any, registered: set[int]) -> str | None:
     if isinstance(value, nn.Parameter) and id(value) in registered:
         return None  # a registered parameter stored in place: .to() changes it in place
     if isinstance(value, torch.Tensor):
-        return None if value.is_complex() else messages.PLAIN_TENSOR.format(name=attribute)
+        return None if value.is_complex() else buf001.MESSAGE.format(name=attribute)
     if not isinstance(value, CONTAINERS):
         return None
     held = [e for e in _elements(value, NESTING) if _moved_by_to(e)]
@@ -182,16 +185,17 @@ def _stateless(module: nn.Module) -> bool:
 
 
 def _container_message(attribute: str, value: Any, held: list[Any]) -> str:
+    """BUF006's own message, for the kind of what the container holds."""
     if any(isinstance(e, nn.Module) for e in held):
-        kind = "modules"
+        kind = ValueKind.MODULE
     elif all(isinstance(e, nn.Parameter) for e in held):
-        kind = "parameters"
+        kind = ValueKind.PARAMETER
     else:
-        kind = "tensors"
+        kind = ValueKind.TENSOR
     is_dict = isinstance(value, dict)
-    registered = messages.REGISTERED.get((kind, is_dict), "")
+    registered = buf006.REGISTERED.get((kind, is_dict), "")
     container = "dict" if is_dict else "tuple" if isinstance(value, tuple) else "list"
-    return messages.CONTAINER[kind].format(container=container, name=attribute, registered=registered)
+    return buf006.MESSAGES[kind].format(container=container, name=attribute, registered=registered)
 
 
 def _elements(value: Any, depth: int) -> Iterator[Any]:
