@@ -280,3 +280,25 @@ def test_command_compare(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("found by both (") and "\nruntime only (" in out and "\nstatic only (" in out
     assert run_audit("audit_models:Faulty", "--compare", "--output-format", "sarif") == 2
+
+
+def test_compare_reads_bases_in_other_files_as_check_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from buffer_lint.audit.compare import compare
+    from buffer_lint.rules.selection import Selection
+
+    package = tmp_path / "cmp_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text("from torch import nn\n\n\nclass Base(nn.Module):\n    pass\n")
+    (package / "model.py").write_text(
+        "import torch\n\nfrom .base import Base\n\n\nclass Model(Base):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.mask = torch.ones(3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from cmp_pkg.model import Model  # type: ignore[import-not-found]
+
+    with tracing():
+        model = Model()
+    comparison = compare(audit(model), Selection(), frozen=False)
+    assert [(f.finding.line, f.finding.code) for f in comparison.both] == [(9, "BUF001")]
+    assert comparison.runtime_only == [] and comparison.static_only == []

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buffer_lint.analysis.project import FileContext
+from buffer_lint.analysis.summaries import Projects
 from buffer_lint.audit.core import AuditFinding, group_by_file, to_file_results
 from buffer_lint.engine import check_source
 from buffer_lint.findings import FileResult, Finding
@@ -25,7 +27,8 @@ class Comparison:
 def compare(findings: Sequence[AuditFinding], selection: Selection, frozen: bool) -> Comparison:
     """Match by file, line and code; static findings are those of the files the runtime findings are in."""
     codes = {c for c in RUNTIME_CODES if selection.enables(c) and (frozen or c != "BUF002")}
-    static = {path: _static_findings(path, selection, codes) for path in sorted({f.path for f in findings})}
+    projects = Projects()  # bases and helpers in other files of the project count, as for check
+    static = {path: _static_findings(path, selection, codes, projects) for path in sorted({f.path for f in findings})}
     result = Comparison()
     matched: set[tuple[str, int, str]] = set()
     for item in findings:
@@ -41,13 +44,14 @@ def compare(findings: Sequence[AuditFinding], selection: Selection, frozen: bool
     return result
 
 
-def _static_findings(path: str, selection: Selection, codes: set[str]) -> list[Finding]:
+def _static_findings(path: str, selection: Selection, codes: set[str], projects: Projects) -> list[Finding]:
     try:
         source = Path(path).read_bytes()
     except OSError:
         return []
     rules = [rule for rule in selection.rules if rule.code in codes]
-    return [f for f in check_source(source, Settings(), rules).findings if f.code in codes]
+    context = FileContext.of(Path(path), projects)
+    return [f for f in check_source(source, Settings(), rules, context).findings if f.code in codes]
 
 
 def sections(comparison: Comparison) -> list[tuple[str, str, list[FileResult]]]:
