@@ -308,3 +308,14 @@ def test_a_module_a_transformers_model_builds_gets_an_unsafe_fix() -> None:
     findings = check_source(TRANSFORMERS_PARTS.encode(), Settings(), RULES).findings
     applicability = {f.line: f.fix.applicability for f in findings if f.fix}
     assert applicability == {9: "unsafe", 16: "unsafe", 28: "safe"}
+
+
+def test_a_module_toggle_that_does_not_freeze_is_not_said_to_freeze() -> None:
+    source = (
+        "from torch import nn\n\n\nclass M(nn.Module):\n    def __init__(self, freeze=False):\n"
+        "        super().__init__()\n        self.head = nn.Linear(2, 2)\n"
+        "        self.head.requires_grad = not freeze\n        self.requires_grad = True\n"
+    )
+    messages = [f.message for f in check_source(source.encode(), Settings(), RULES).findings]
+    assert len(messages) == 2 and not any("freezes" in m for m in messages), messages
+    assert all("changes nothing: its parameters still keep their setting" in m for m in messages)

@@ -60,7 +60,7 @@ from buffer_lint.rules.base import Violation
 from buffer_lint.settings import Settings
 
 MESSAGE = (
-    "'{target}.requires_grad = {value}' sets a plain attribute on a module and freezes nothing: "
+    "'{target}.requires_grad = {value}' sets a plain attribute on a module and {effect}: "
     "its parameters still {verb}; call {target}.requires_grad_({value})"
 )
 
@@ -72,7 +72,8 @@ def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
         if target is None or value is None:
             continue
         statement = toggle.site.statement
-        message = MESSAGE.format(target=target, value=value, verb="train" if toggle.freezes else "keep their setting")
+        effect, verb = ("freezes nothing", "train") if toggle.freezes else ("changes nothing", "keep their setting")
+        message = MESSAGE.format(target=target, value=value, effect=effect, verb=verb)
         yield Violation(statement, message, Fix("unsafe", (ToMethodCall(Span.of(statement), "requires_grad_"),)))
 
 
