@@ -84,13 +84,12 @@ class Plugin:
     @classmethod
     def _projects(cls) -> Projects:
         """The projects' other files, summarised on demand and once per flake8 process."""
-        from buffer_lint.analysis.summaries import Projects, SummaryStore
+        from buffer_lint.analysis.summaries import Projects
         from buffer_lint.writing import CACHE_DIR_NAME
 
         key = (cls.settings.module_bases, cls.keeps_summaries)
         if key not in cls.projects:
-            store = SummaryStore(Path.cwd() / CACHE_DIR_NAME) if cls.keeps_summaries else None
-            cls.projects[key] = Projects(key[0], lambda root: store)
+            cls.projects[key] = Projects(key[0], Path.cwd() / CACHE_DIR_NAME if cls.keeps_summaries else None)
         return cls.projects[key]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from buffer_lint.analysis.project import FileContext
-from buffer_lint.analysis.summaries import Projects, SummaryStore
+from buffer_lint.analysis.summaries import Projects
 from buffer_lint.cache import Dependency, ResultCache, Stamp, content_hash
 from buffer_lint.config import Configuration
 from buffer_lint.engine import check_source, internal_error
@@ -192,8 +192,7 @@ def _projects(job: Job) -> Projects:
     """This process's indexes of the projects' files (per set of extra module bases and cache folder)."""
     key = (job.configuration.settings.module_bases, job.cache_dir)
     if key not in _PROJECTS:
-        store = SummaryStore(job.cache_dir) if job.cache_dir else None
-        _PROJECTS[key] = Projects(key[0], lambda root: store)
+        _PROJECTS[key] = Projects(*key)
     return _PROJECTS[key]
 
 

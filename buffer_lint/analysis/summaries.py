@@ -9,7 +9,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +49,16 @@ class SummaryStore:
 
 class Projects:
     """The index of each project a process meets, by root folder (one set of extra module bases);
-    ``store_at`` says where a root's summaries live on disk, if anywhere."""
+    ``cache`` is the cache folder that keeps the summaries on disk, if any."""
 
-    def __init__(
-        self, extra_bases: frozenset[str] = frozenset(), store_at: Callable[[Path], SummaryStore | None] | None = None
-    ) -> None:
+    def __init__(self, extra_bases: frozenset[str] = frozenset(), cache: Path | None = None) -> None:
         self.extra_bases = extra_bases
-        self.store_at = store_at or (lambda root: None)
+        self.store = SummaryStore(cache) if cache is not None else None
         self._indexes: dict[Path, ProjectIndex] = {}
 
     def __call__(self, root: Path) -> ProjectIndex:
         if root not in self._indexes:
-            summarize_here = functools.partial(summarize, store=self.store_at(root))
+            summarize_here = functools.partial(summarize, store=self.store)
             self._indexes[root] = ProjectIndex(summarize_here, root, self.extra_bases)
         return self._indexes[root]
 
