@@ -166,6 +166,11 @@ class Method:
         return list(local_bindings(self.node.body))
 
     @cached_property
+    def argument_names(self) -> frozenset[str]:
+        """Its named arguments (not ``*args`` or ``**kwargs``), ``self`` aside."""
+        return frozenset(a.arg for a, _ in arguments_with_defaults(self.node.args)) - {self.self_name}
+
+    @cached_property
     def uses(self) -> dict[str, list[tuple[ast.stmt, bool]]]:
         """Each name the method's statements store (True) or load (False), with the statement."""
         return name_uses(self.node.body)
@@ -344,9 +349,8 @@ class ClassFacts:
             method = assignment.site.method
             if assignment.site.on_init_path or assignment.value is None or method.self_name is None:
                 continue
-            arguments = {a.arg for a, _ in arguments_with_defaults(method.node.args)} - {method.self_name}
             names = {n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)}
-            if names & arguments and not _calls_torch(assignment.value, self.imports):
+            if names & method.argument_names and not _calls_torch(assignment.value, self.imports):
                 return not _reads_before(method, name, assignment.site.statement)
         return False
 
@@ -461,8 +465,7 @@ def _reads_before(method: Method, name: str, statement: ast.stmt) -> bool:
 def stores_argument(assignment: AttributeAssignment) -> bool:
     """Whether the value may be an argument of the method itself (``self.w = w``, ``w if ... else ...``):
     the caller's own object, an ``nn.Parameter`` perhaps."""
-    method = assignment.site.method
-    arguments = {a.arg for a, _ in arguments_with_defaults(method.node.args)} - {method.self_name}
+    arguments = assignment.site.method.argument_names
     return any(isinstance(v, ast.Name) and v.id in arguments for v in _possible_values(assignment.value))
 
 
