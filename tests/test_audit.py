@@ -302,3 +302,24 @@ def test_compare_reads_bases_in_other_files_as_check_does(tmp_path: Path, monkey
     comparison = compare(audit(model), Selection(), frozen=False)
     assert [(f.finding.line, f.finding.code) for f in comparison.both] == [(9, "BUF001")]
     assert comparison.runtime_only == [] and comparison.static_only == []
+
+
+def test_frozen_weights_of_torch_layers_are_not_reported() -> None:
+    # freezing a submodule, or a torch layer's own weight, is no constant disguised as a weight that
+    # register_buffer could fix: torch's class creates the parameter, and the name is taken (SPEC: BUF002)
+    class FrozenLinear(nn.Linear):
+        def __init__(self) -> None:
+            super().__init__(2, 2)
+            self.weight.requires_grad = False
+            self.table = nn.Parameter(torch.zeros(2), requires_grad=False)
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone = nn.Linear(2, 2)
+            self.backbone.requires_grad_(False)
+            self.head = FrozenLinear()
+
+    with tracing():
+        model = Model()
+    assert [(f.module_name, f.attribute) for f in audit(model, frozen=True)] == [("head", "table")]

@@ -6,7 +6,7 @@
   them is also registered somewhere in the model;
 * complex tensors are not reported (as by ``check``): registered, ``.to(dtype)`` would drop
   their imaginary part, so complex tables stay plain on purpose and are moved by hand;
-* BUF002 (``frozen=True``): a parameter with ``requires_grad=False``.
+* BUF002 (``frozen=True``): a parameter with ``requires_grad=False``, but for those a torch layer creates.
 
 A module whose class (outside torch) defines its own ``_apply`` moves its tensors itself, and
 may move those of its submodules: it and its subtree are not audited. Nor is a module that
@@ -27,6 +27,7 @@ from torch.nn.utils.weight_norm import WeightNorm
 
 from buffer_lint.audit.locate import Located, honour_noqa, locate
 from buffer_lint.analysis.facts import ValueKind
+from buffer_lint.analysis.torch_api import MODULE_CLASS_PARAMETERS
 from buffer_lint.findings import FileResult, Finding
 from buffer_lint.rules import buf001_unregistered_tensor as buf001
 from buffer_lint.rules import buf002_frozen_parameter as buf002
@@ -136,10 +137,22 @@ def _problems(module: nn.Module, name: str, registered: set[int], frozen: bool) 
             code = "BUF001" if isinstance(value, torch.Tensor) else "BUF006"
             yield _Problem(module, name, attribute, code, message)
     if frozen:
+        made_by_torch = _torch_layer_parameters(type(module))
         for attribute, parameter in module._parameters.items():
-            if parameter is not None and not parameter.requires_grad:
+            if parameter is not None and not parameter.requires_grad and attribute not in made_by_torch:
                 message = buf002.MESSAGE.format(name=attribute)
                 yield _Problem(module, name, attribute, "BUF002", message)
+
+
+def _torch_layer_parameters(cls: type) -> set[str]:
+    """The parameters a torch layer the class is (or derives from) creates (``weight``/``bias`` of a Linear):
+    frozen, they are a frozen layer, not a constant to register, and the name is taken (BUF002 skips them)."""
+    return {
+        name
+        for base in cls.__mro__
+        if base.__module__.startswith("torch.nn.")
+        for name in MODULE_CLASS_PARAMETERS.get(base.__name__, ())
+    }
 
 
 def _recomputed_by_hooks(module: nn.Module) -> set[str]:
