@@ -166,3 +166,29 @@ def test_a_fixed_project_runs_with_its_tensors_as_buffers(tmp_path: Path, monkey
     moved = net.to("meta")
     assert moved.mask.device.type == "meta" and moved.steps.device.type == "meta"
     assert torch.equal(net_module.Net().mask, torch.ones(4, 4).tril())
+
+
+def test_another_file_is_read_only_when_an_answer_depends_on_it(tmp_path: Path, monkeypatch) -> None:
+    """``self.block = Block()`` and ``low, high = pair(2)`` need nothing from ``blocks.py``: whether Block is
+    a module matters only to a rule about that attribute (a toggle, a registration, a container)."""
+    project = shutil.copytree(PROJECTS / "instances", tmp_path / "instances")
+    computed = summarised_files(monkeypatch)
+    result = run_cli(["check", "--no-cache", "-j1", "--isolated", "parts/leaf.py"], cwd=project)
+    assert list(location_counts(result.stdout)) == ["parts/leaf.py:15:9: BUF001"], result.stdout
+    assert computed == []
+    result = run_cli(["check", "--no-cache", "-j1", "--isolated", "parts/models.py"], cwd=project)
+    assert len(location_counts(result.stdout)) == 3 and computed == ["blocks.py"], result.stdout
+
+
+def test_a_base_read_late_still_rechecks_its_users(tmp_path: Path) -> None:
+    """Block is read while a rule runs (is ``self.block`` a module?): the cached result still depends on it."""
+    project = shutil.copytree(PROJECTS / "instances", tmp_path / "instances")
+    blocks = project / "parts" / "blocks.py"
+
+    def codes() -> set[str]:
+        result = run_cli(["check", "-j1", "--isolated", "parts/models.py"], cwd=project)
+        return {location.rsplit(" ", 1)[1] for location in location_counts(result.stdout)}
+
+    assert codes() == {"BUF005", "BUF006", "BUF008"}
+    blocks.write_text(blocks.read_text().replace("class Block(nn.Module):", "class Block:"))
+    assert codes() == {"BUF008"}  # Block is no module now: no toggle on a module, no list of modules

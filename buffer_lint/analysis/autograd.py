@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from functools import cached_property
 
-from buffer_lint.analysis.facts import ClassFacts, Method, ValueKind
+from buffer_lint.analysis.facts import ClassFacts, Method
 from buffer_lint.analysis.tensors import local_bindings
 
 # Results without autograd history, whatever their receiver.
@@ -117,7 +117,7 @@ class GraphTracer:
     @cached_property
     def submodules(self) -> frozenset[str]:
         names = set(self.cls.registered_as("module"))
-        names.update(a.name for a in self.cls.assignments if a.kind is ValueKind.MODULE)
+        names.update(a.name for a in self.cls.assignments if self.cls.builds_module(a))
         return frozenset(names)
 
     def carries_history(self, expr: ast.expr | None, method: Method) -> bool:

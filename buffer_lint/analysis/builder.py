@@ -58,8 +58,12 @@ def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
     by_name = {facts.node.name: facts for facts in classes}
     pending = [facts for facts in classes if facts.is_transformers_model]
     while pending:
-        for assignment in pending.pop().assignments:
-            if assignment.kind not in (ValueKind.MODULE, ValueKind.CONTAINER) or assignment.value is None:
+        model = pending.pop()
+        for assignment in model.assignments:
+            if (
+                not (model.builds_module(assignment) or assignment.kind is ValueKind.CONTAINER)
+                or assignment.value is None
+            ):
                 continue
             for node in ast.walk(assignment.value):
                 called = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
@@ -131,14 +135,18 @@ class _FactsBuilder:
             self._in_progress.discard(key)
         return self._facts[key]
 
-    def is_module_call(self, value: ast.Call) -> bool:
+    def module_call(self, value: ast.Call) -> bool | None:
+        """Whether the call builds an ``nn.Module``; None when a class in another file of the project decides
+        (``project_module`` reads it there, only when a rule needs the answer)."""
         if isinstance(value.func, ast.Name) and value.func.id in self.local_classes:
             local = self.local_classes[value.func.id]
             return id(local) not in self._in_progress and self.facts_for(local).is_module
         qualified = self.imports.qualify(value.func)
         if qualified is None or not names_a_class(qualified):
             return False  # a function's result (PEP 8 names classes in CapWords): not known to be a module
-        return self._is_module_base(qualified)
+        if is_module_base(qualified, self.extra_bases):
+            return True
+        return None if self.project is not None and not qualified.startswith("torch.") else False
 
     def _is_module_base(self, qualified: str) -> bool:
         if is_module_base(qualified, self.extra_bases):
@@ -197,8 +205,11 @@ class _FactsBuilder:
         facts.resolved_methods = {
             name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
         } | facts.methods
+        facts.project_module = functools.partial(builds_project_module, self.imports, self.project)
         if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
-            values = ValueClassifier(self.imports, self.typer, self.is_module_call, self.types_tensors)
+            values = ValueClassifier(
+                self.imports, self.typer, self.module_call, facts.project_module, self.types_tensors
+            )
             ClassWalker(facts, values).walk()
         return facts
 
@@ -217,6 +228,12 @@ class _FactsBuilder:
                     owner=node.name,
                 )
         return methods
+
+
+def builds_project_module(imports: ImportMap, project: ProjectIndex | None, value: ast.expr | None) -> bool:
+    """Whether ``value`` calls a class of another file of the project that derives from ``nn.Module``."""
+    qualified = imports.qualify(value.func) if isinstance(value, ast.Call) else None
+    return project is not None and qualified is not None and project.is_module_class(qualified)
 
 
 def _weakly(method: Callable[[str], bool]) -> Callable[[str], bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -37,6 +37,9 @@ class ValueKind(enum.Enum):
     PARAMETER = "parameter"  # nn.Parameter(...)
     BUFFER = "buffer"  # nn.Buffer(...)
     MODULE = "module"  # a call of an nn.Module class
+    # A call of a class of another file of the project: a module or not, read from that file only where a rule
+    # needs to know (``ClassFacts.builds_module``); never a tensor, parameter or buffer.
+    INSTANCE = "instance"
     CONTAINER = "container"  # a list, tuple or dict display or comprehension
     OTHER = "other"  # anything the analysis cannot prove to be one of the above
 
@@ -208,6 +211,10 @@ class ClassFacts:
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
     plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
+    # Names that may hold an INSTANCE when __init__ returns, with the calls that made it: plain unless a module.
+    instances_after_init: dict[str, frozenset[ast.expr]] = field(default_factory=dict)
+    # Whether a call makes a module of a class of another file of the project (reads that file).
+    project_module: Callable[[ast.expr | None], bool] = field(default=lambda value: False, repr=False)
     # The attributes another module's _apply maps, project-wide: asked for only when a rule needs them.
     applied_attributes: Callable[[], frozenset[str]] = field(default=frozenset, repr=False)
     inherited_init_calls: frozenset[str] = frozenset()  # methods an __init__ of a base in another file calls
@@ -267,7 +274,17 @@ class ClassFacts:
             return False
         by_call = any(r.name == name for r in self.registrations)
         by_base = name in self.base_buffers or name in (self.base_parameters or ())
-        return by_call or by_base or name not in self.plain_after_init
+        plain = name in self.plain_after_init or self.any_plain(self.instances_after_init.get(name, ()))
+        return by_call or by_base or not plain
+
+    def builds_module(self, assignment: AttributeAssignment) -> bool:
+        """Whether the assigned value is a module (an INSTANCE is looked up in its class's file)."""
+        kind = assignment.kind
+        return kind is ValueKind.MODULE or (kind is ValueKind.INSTANCE and self.project_module(assignment.value))
+
+    def any_plain(self, instances: Iterable[ast.expr]) -> bool:
+        """Whether one of these INSTANCE values is a plain object, not a module."""
+        return any(not self.project_module(value) for value in instances)
 
     def holds_tensor(self, name: str) -> bool:
         """Whether ``self.<name>`` is a buffer or a parameter so far (read while the walk goes on)."""

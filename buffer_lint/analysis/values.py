@@ -26,24 +26,29 @@ _CONTAINER_SHAPES = {
 class ValueClassifier:
     """Classifies the values assigned to attributes of one file's classes.
 
-    ``is_module_call`` says whether a call builds an ``nn.Module`` (the builder knows the file's
-    own classes).
+    ``module_call`` says whether a call builds an ``nn.Module`` (the builder knows the file's own
+    classes), or None when a class of another file decides; ``project_module`` reads that file.
     """
 
     def __init__(
         self,
         imports: ImportMap,
         typer: TensorTyper,
-        is_module_call: Callable[[ast.Call], bool],
+        module_call: Callable[[ast.Call], bool | None],
+        project_module: Callable[[ast.Call], bool],
         types_tensors: bool = True,
     ) -> None:
         self.imports = imports
         self.typer = typer
-        self.is_module_call = is_module_call
+        self.module_call = module_call
+        self.project_module = project_module
         self.types_tensors = types_tensors  # off for summaries: other files need registrations, not tensors
 
-    def kind(self, value: ast.expr | None, method: Method, statement: ast.stmt | None = None) -> ValueKind:
-        """What ``value`` is; with the ``statement`` that stores it, a local is followed to its container."""
+    def kind(
+        self, value: ast.expr | None, method: Method, statement: ast.stmt | None = None, *, deferred: bool = False
+    ) -> ValueKind:
+        """What ``value`` is; with the ``statement`` that stores it, a local is followed to its container.
+        ``deferred``: an instance of a class of another file is INSTANCE, without reading that file."""
         if value is None:
             return ValueKind.OTHER
         if isinstance(value, ast.Constant) and value.value is None:
@@ -54,7 +59,12 @@ class ValueClassifier:
                 return ValueKind.PARAMETER
             if qualified in _BUFFER_CLASSES:
                 return ValueKind.BUFFER
-            if self.is_module_call(value):
+            module = self.module_call(value)
+            if module is None:
+                if deferred:
+                    return ValueKind.INSTANCE
+                module = self.project_module(value)
+            if module:
                 return ValueKind.MODULE
         if self.display(value, method, statement) is not None:
             return ValueKind.CONTAINER

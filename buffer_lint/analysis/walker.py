@@ -48,6 +48,9 @@ class ClassWalker:
         self.on_init_path = False
         self.assigned: set[str] = set()  # names that may hold a value here (init path)
         self.plain: set[str] = set()  # names that may hold a plain, unregistered value here
+        # Names that may hold an instance of a class of another file here, with the calls that made it: plain
+        # unless that class is a module, which is read from its file only when a rule needs to know.
+        self.instances: dict[str, frozenset[ast.expr]] = {}
         self.tensors: set[str] = set()  # names assigned a tensor on every path to here (init path)
         self.registered: set[str] = set()  # names registered so far, in walk order
         self.super_init_pending = False
@@ -63,11 +66,12 @@ class ClassWalker:
         for name in sorted(self.facts.inherited_init_calls):  # a base in another file's __init__ calls them
             self._follow_helper(name)
         self.facts.plain_after_init = frozenset(self.plain)
+        self.facts.instances_after_init = self.instances
         self.facts.init_path_methods = frozenset(self.visited)
         self.on_init_path = False
         for name, method in self.facts.methods.items():
             if name not in self.visited and method.self_name:
-                self.assigned, self.plain, self.tensors = set(), set(), set()
+                self.assigned, self.plain, self.tensors, self.instances = set(), set(), set(), {}
                 self.super_init_pending = False
                 self._walk_method(method)
         self._keep_own_facts()
@@ -128,17 +132,24 @@ class ClassWalker:
     def _branches(self, bodies: tuple[list[ast.stmt], ...], one_always_runs: bool) -> None:
         """Alternatives: each starts from the same state; afterwards a name may hold what any set, and holds a
         tensor if every branch that goes on to the next statement assigned one (a branch may also run none)."""
-        assigned, plain, tensors = set(self.assigned), set(self.plain), set(self.tensors)
-        after_assigned, after_plain = set(assigned), set(plain)
+        assigned, plain, tensors, instances = set(self.assigned), set(self.plain), set(self.tensors), self.instances
+        after_assigned, after_plain, after_instances = set(assigned), set(plain), dict(instances)
         ends = [] if one_always_runs else [tensors]
         for body in bodies:
-            self.assigned, self.plain, self.tensors = set(assigned), set(plain), set(tensors)
+            self.assigned, self.plain, self.tensors, self.instances = (
+                set(assigned),
+                set(plain),
+                set(tensors),
+                dict(instances),
+            )
             self._walk_body(body)
             after_assigned |= self.assigned
             after_plain |= self.plain
+            for name, values in self.instances.items():
+                after_instances[name] = after_instances.get(name, frozenset()) | values
             if not _leaves(body):
                 ends.append(self.tensors)
-        self.assigned, self.plain = after_assigned, after_plain
+        self.assigned, self.plain, self.instances = after_assigned, after_plain, after_instances
         self.tensors = set.intersection(*ends) if ends else tensors
 
     def _is_no_grad(self, expr: ast.expr) -> bool:
@@ -189,7 +200,12 @@ class ClassWalker:
             if not any(isinstance(e, ast.Starred) for e in (*elements, *value.elts)):
                 values = list(value.elts)
         assert self.method is not None
-        typed = self.values.types_tensors and self.values.typer.tuple_elements(value, self.method.scope, len(elements))
+        targets_self = any(self._self_attribute(element) for element in elements)  # else no element is recorded
+        typed = (
+            targets_self
+            and self.values.types_tensors
+            and self.values.typer.tuple_elements(value, self.method.scope, len(elements))
+        )
         returned = typed or [False] * len(elements)
         for element, element_value, is_tensor in zip(elements, values, returned):
             name = self._self_attribute(element)
@@ -226,7 +242,7 @@ class ClassWalker:
     ) -> None:
         assert self.method is not None
         statement = node if self.on_init_path else None  # follow locals to their containers on the init path only
-        kind = kind or self.values.kind(value, self.method, statement)
+        kind = kind or self.values.kind(value, self.method, statement, deferred=True)
         assignment = AttributeAssignment(
             name=name,
             value=value,
@@ -245,10 +261,19 @@ class ClassWalker:
         self.assigned.add(name)
         if kind is ValueKind.TENSOR:
             self.tensors.add(name)
-        if kind not in PLAIN_KINDS:
+        self._track_plain(name, kind, value)
+
+    def _track_plain(self, name: str, kind: ValueKind, value: ast.expr | None) -> None:
+        """Whether ``self.<name>`` may hold a plain value from here on, on this path."""
+        if kind is ValueKind.INSTANCE and name not in self.registered and value is not None:
+            self.plain.discard(name)
+            self.instances[name] = frozenset({value})  # plain unless its class is a module: asked when it matters
+        elif kind not in PLAIN_KINDS and (kind is not ValueKind.INSTANCE or self.facts.project_module(value)):
             self.plain.discard(name)  # a parameter, buffer or submodule from here on, on this path
+            self.instances.pop(name, None)
         elif name not in self.registered:
             self.plain.add(name)
+            self.instances.pop(name, None)
 
     def _deletion(self, node: ast.Delete) -> None:
         for target in node.targets:
@@ -258,6 +283,7 @@ class ClassWalker:
                 self.assigned.discard(name)
                 self.plain.discard(name)
                 self.tensors.discard(name)
+                self.instances.pop(name, None)
 
     def _call_statement(self, node: ast.Expr, call: ast.Call) -> None:
         func = call.func
@@ -326,7 +352,7 @@ class ClassWalker:
             self.facts.registers_computed_names = True
             return
         kind = REGISTER_METHODS[method_name]
-        after_plain = name in self.plain
+        after_plain = name in self.plain or self.facts.any_plain(self.instances.pop(name, ()))
         self.facts.registrations.append(Registration(kind, name, self._site(node), method_name, after_plain))
         self.registered.add(name)
         self.assigned.add(name)

@@ -90,7 +90,7 @@ def _module_target(cls: ClassFacts, toggle: GradToggle) -> str | None:
 def _is_submodule(cls: ClassFacts, name: str) -> bool:
     if cls.registered_names.get(name) == "module":
         return True
-    kinds = {a.kind for a in cls.assignments_to(name)}
+    kinds = {ValueKind.MODULE if cls.builds_module(a) else a.kind for a in cls.assignments_to(name)}
     return kinds == {ValueKind.MODULE} or kinds == {ValueKind.MODULE, ValueKind.NONE}
 
 
