@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Optional, Protocol, Union
 
@@ -51,16 +52,32 @@ class Scope:
         self.owner = owner  # the class whose method this is
         self.self_tensor = self_tensor or _nothing
         self._names: frozenset[str] | None = None
+        self._known: dict[str, bool] = {}  # names decided one at a time, before ``tensor_names`` is needed
 
     def __contains__(self, name: object) -> bool:
-        return name in self.tensor_names
+        """Whether the local ``name`` is a tensor wherever it is read: decided for it and the names its bindings
+        read only (typing every local may read other files for calls that do not matter here)."""
+        if self._names is not None or self.function is None:
+            return name in self.tensor_names
+        if not isinstance(name, str):
+            return False
+        if name not in self._known:
+            names = _read_by(self._candidates, name)
+            tensors = self.typer.local_tensors(self, self._candidates, names)
+            self._known.update((n, n in tensors) for n in names | {name})
+        return self._known[name]
 
     @property
     def tensor_names(self) -> frozenset[str]:
         """The local names that are tensors wherever the function reads them."""
         if self._names is None:
-            self._names = self.typer.local_tensors(self) if self.function is not None else frozenset()
+            names = frozenset(self._candidates) if self.function is not None else frozenset()
+            self._names = self.typer.local_tensors(self, self._candidates, names) if names else names
         return self._names
+
+    @functools.cached_property
+    def _candidates(self) -> dict[str, list[ast.expr]]:
+        return self.typer.local_candidates(self.function) if self.function is not None else {}
 
     def assuming(self, names: frozenset[str]) -> Scope:
         """This scope with ``names`` as its local tensors: what one point of the function sees."""
@@ -202,11 +219,9 @@ class TensorTyper:
             return None
         return tuple(self.annotation(e) for e in elements)
 
-    def local_tensors(self, scope: Scope) -> frozenset[str]:
-        """Local names that are tensors wherever they are read: every binding binds a tensor (an
-        argument annotated ``Optional[Tensor]`` counts: a buffer may hold None)."""
-        function = scope.function
-        assert function is not None
+    def local_candidates(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
+        """The local names every binding of which is an expression (an argument annotated as a tensor counts),
+        with those expressions: the names that may be tensors wherever they are read."""
         bindings: dict[str, list[ast.expr]] = {}
         unknown: set[str] = set()
         narrowed = _narrowed_arguments(self, function)
@@ -224,12 +239,19 @@ class TensorTyper:
                 unknown.add(name)
             else:
                 bindings.setdefault(name, []).append(value)
-        candidates = frozenset(bindings) - unknown
+        return {name: values for name, values in bindings.items() if name not in unknown}
+
+    def local_tensors(
+        self, scope: Scope, candidates: dict[str, list[ast.expr]], names: frozenset[str]
+    ) -> frozenset[str]:
+        """Of ``names`` (candidates, with every candidate their bindings read), those that are tensors wherever
+        they are read: every binding binds a tensor (an argument annotated ``Optional[Tensor]`` counts: a
+        buffer may hold None)."""
         while True:  # drop names bound to a non-tensor until nothing changes
-            kept = frozenset(name for name in candidates if self._all_tensors(bindings[name], candidates, scope))
-            if kept == candidates:
+            kept = frozenset(name for name in names if self._all_tensors(candidates[name], names, scope))
+            if kept == names:
                 return kept
-            candidates = kept
+            names = kept
 
     def _all_tensors(self, values: list[ast.expr], candidates: frozenset[str], scope: Scope) -> bool:
         assumed = _Assumed(candidates, scope)
@@ -264,6 +286,22 @@ class _Assumed(Scope):
 
 
 _TENSOR_PLACEHOLDER = ast.Constant(...)  # an argument annotated as a tensor: a binding known to be one
+
+
+def _read_by(candidates: dict[str, list[ast.expr]], name: str) -> frozenset[str]:
+    """``name``, when a candidate, and the candidates its bindings read, and theirs, and so on: a closed set,
+    whose names' fixed point is the same alone as among all the function's locals."""
+    found: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in found or current not in candidates:
+            continue
+        found.add(current)
+        pending.extend(
+            node.id for value in candidates[current] for node in ast.walk(value) if isinstance(node, ast.Name)
+        )
+    return frozenset(found)
 
 
 def names_a_class(qualified: str) -> bool:
