@@ -42,15 +42,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the files actually analysed (cache misses)."""
+    """Counts the files actually analysed (cache misses), checked or fixed."""
     calls: list[int] = []
-    real = runner.check_source
+    real = runner._check_source
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "check_source", counting)
+    monkeypatch.setattr(runner, "_check_source", counting)
     return calls
 
 
@@ -148,10 +148,11 @@ def test_no_cache_and_cache_dir(project: Path, capsys, tmp_path_factory) -> None
 
 
 def test_fix_does_not_trust_a_cached_fixable_result(project: Path, checks: list[int], capsys) -> None:
-    assert run_check(capsys)[0] == 1
+    assert run_check(capsys)[0] == 1 and len(checks) == 2
     assert run_check(capsys, "--fix")[0] == 0  # the cached findings had fixes: both files fixed
+    assert len(checks) == 4  # both analysed again to be fixed, not answered from the cache
     assert 'self.register_buffer("mask"' in (project / "model.py").read_text()
-    assert run_check(capsys) == (0, "All checks passed!\n") and len(checks) == 2  # no analysis: cached fixed files
+    assert run_check(capsys) == (0, "All checks passed!\n") and len(checks) == 4  # the fixed files were cached
 
 
 # Subprocesses by nature: six runs at once, each its own process, writing one cache folder.
