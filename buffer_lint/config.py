@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-from buffer_lint.files import Excluder, matches_glob
+from buffer_lint.files import Excluder, matches_glob, relative_to
 from buffer_lint.rules.base import Rule
 from buffer_lint.rules.selection import DEFAULT_SELECT, Selection, SelectorError, validate_selector
 from buffer_lint.settings import ALL_OPTIONS, OPTIONS_BY_KEY, Option, SettingError, Settings, options
@@ -139,11 +139,13 @@ class Configuration:
         return self._rules_by_ignored[ignored]
 
     def _ignored_here(self, path: Path) -> tuple[str, ...]:
-        root = _resolved(self.file.root)
+        if not self.per_file_ignores:
+            return ()
+        relative = relative_to(path, _resolved(self.file.root))  # resolved once per file, not once per pattern
         return tuple(
             code
             for pattern, codes in self.per_file_ignores.items()
-            if matches_glob(path, pattern, root)
+            if matches_glob(relative, path.name, pattern)
             for code in codes
         )
 

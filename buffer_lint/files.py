@@ -78,9 +78,9 @@ def relative_to(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def matches_glob(path: Path, pattern: str, base: Path) -> bool:
-    """A per-file-ignores pattern: against the path relative to ``base``, or the file name alone."""
-    return fnmatch.fnmatchcase(relative_to(path, base), pattern) or fnmatch.fnmatchcase(path.name, pattern)
+def matches_glob(relative: str, name: str, pattern: str) -> bool:
+    """A per-file-ignores pattern: against the path relative to the configuration's folder, or the file name."""
+    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
 
 
 def _any_glob(patterns: Sequence[str]) -> re.Pattern[str] | None:
