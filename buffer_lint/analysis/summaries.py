@@ -29,6 +29,7 @@ class SummaryStore:
     def __init__(self, cache: Path) -> None:
         self.cache = cache
         self.directory = cache / "summaries"
+        self._prepared = False  # the folders are made once per store, with the first summary saved
 
     def load(self, key: str, path: Path, identity: FileIdentity) -> FileSummary | None:
         try:
@@ -39,8 +40,10 @@ class SummaryStore:
 
     def save(self, key: str, summary: FileSummary) -> None:
         try:
-            prepare_cache_directory(self.cache)
-            self.directory.mkdir(exist_ok=True)
+            if not self._prepared:
+                prepare_cache_directory(self.cache)
+                self.directory.mkdir(exist_ok=True)
+                self._prepared = True
             data = json.dumps(_to_json(summary), separators=(",", ":")).encode("utf-8")
             write_atomically(self.directory / f"{key}.json", data, durable=False)
         except OSError:

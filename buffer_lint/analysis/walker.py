@@ -136,12 +136,8 @@ class ClassWalker:
         after_assigned, after_plain, after_instances = set(assigned), set(plain), dict(instances)
         ends = [] if one_always_runs else [tensors]
         for body in bodies:
-            self.assigned, self.plain, self.tensors, self.instances = (
-                set(assigned),
-                set(plain),
-                set(tensors),
-                dict(instances),
-            )
+            self.assigned, self.plain, self.tensors = set(assigned), set(plain), set(tensors)
+            self.instances = dict(instances)
             self._walk_body(body)
             after_assigned |= self.assigned
             after_plain |= self.plain
