@@ -323,3 +323,18 @@ def test_frozen_weights_of_torch_layers_are_not_reported() -> None:
     with tracing():
         model = Model()
     assert [(f.module_name, f.attribute) for f in audit(model, frozen=True)] == [("head", "table")]
+
+
+def test_a_frozen_parameter_is_not_said_to_be_created_frozen() -> None:
+    # the audit sees requires_grad=False on the built model, not how the parameter got there
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(2))
+            self.scale.requires_grad_(False)
+
+    with tracing():
+        model = Model()
+    (found,) = audit(model, frozen=True)
+    assert found.finding.code == "BUF002" and "created" not in found.finding.message, found.finding.message
+    assert found.finding.message.startswith("parameter 'scale' does not require grad"), found.finding.message

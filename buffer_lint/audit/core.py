@@ -140,7 +140,7 @@ def _problems(module: nn.Module, name: str, registered: set[int], frozen: bool) 
         made_by_torch = _torch_layer_parameters(type(module))
         for attribute, parameter in module._parameters.items():
             if parameter is not None and not parameter.requires_grad and attribute not in made_by_torch:
-                message = buf002.MESSAGE.format(name=attribute)
+                message = buf002.BUILT_MESSAGE.format(name=attribute)
                 yield _Problem(module, name, attribute, "BUF002", message)
 
 

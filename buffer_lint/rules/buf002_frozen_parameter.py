@@ -65,11 +65,13 @@ from buffer_lint.rules.parameters import is_constant_parameter
 from buffer_lint.rules.registration import buffer_edits, is_fixable_registration
 from buffer_lint.settings import Settings
 
-MESSAGE = (
-    "parameter '{name}' is created with requires_grad=False: a constant disguised as a weight, "
-    "it still reaches parameters(), the optimizer and DDP/FSDP; "
+_CONSEQUENCE = (
+    "a constant disguised as a weight, it still reaches parameters(), the optimizer and DDP/FSDP; "
     'use self.register_buffer("{name}", ...)'
 )
+MESSAGE = "parameter '{name}' is created with requires_grad=False: " + _CONSEQUENCE
+# The runtime audit's (``--frozen``): a built model shows that a parameter is frozen, not when it was frozen.
+BUILT_MESSAGE = "parameter '{name}' does not require grad in the built model: " + _CONSEQUENCE
 
 
 def check(cls: ClassFacts, settings: Settings) -> Iterator[Violation]:
