@@ -16,7 +16,9 @@ import ast
 import importlib.util
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,9 +74,9 @@ def changed_classes(original: Path, fixed: Path) -> list[str]:
     return [name for name in before if before[name] != after.get(name)]
 
 
-def _build(cls: type, seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
-    return cls()
+def _build(cls: type, make_kwargs: Callable[[], dict[str, Any]] = dict) -> nn.Module:
+    torch.manual_seed(0)
+    return cls(**make_kwargs())
 
 
 def _forward_output(module: types.ModuleType, name: str, model: nn.Module) -> object:
@@ -96,7 +98,8 @@ def test_fixed_models_behave_the_same(original: Path, fixed: Path) -> None:
 
 
 def prove_class(before: types.ModuleType, after: types.ModuleType, name: str) -> None:
-    old, new = _build(getattr(before, name)), _build(getattr(after, name))
+    make_kwargs = getattr(before, "EXAMPLE_KWARGS", {}).get(name, dict)  # the arguments, when it needs some
+    old, new = _build(getattr(before, name), make_kwargs), _build(getattr(after, name), make_kwargs)
     new_buffers = set(dict(new.named_buffers(recurse=False))) - set(dict(old.named_buffers(recurse=False)))
     old_parameters = dict(old.named_parameters(recurse=False))
     for buffer in new_buffers:
@@ -108,7 +111,7 @@ def prove_class(before: types.ModuleType, after: types.ModuleType, name: str) ->
     torch.testing.assert_close(_forward_output(after, name, new), _forward_output(before, name, old))
     _assert_state_dict_keys(name, old, new)
     plain = {b for b in new_buffers - set(old_parameters) if isinstance(getattr(old, b), torch.Tensor)}
-    _assert_buffers_follow_the_module(name, getattr(before, name), getattr(after, name), plain)
+    _assert_buffers_follow_the_module(name, getattr(before, name), getattr(after, name), plain, make_kwargs)
 
 
 def _assert_state_dict_keys(name: str, old: nn.Module, new: nn.Module) -> None:
@@ -121,15 +124,17 @@ def _assert_state_dict_keys(name: str, old: nn.Module, new: nn.Module) -> None:
     assert new_keys - revived == old_keys, f"{name}: state_dict keys changed"
 
 
-def _assert_buffers_follow_the_module(name: str, old_cls: type, new_cls: type, plain: set[str]) -> None:
+def _assert_buffers_follow_the_module(
+    name: str, old_cls: type, new_cls: type, plain: set[str], make_kwargs: Callable[[], dict[str, Any]]
+) -> None:
     """Where a plain tensor attribute became a buffer: the bug before, the fix after."""
     if not plain:
         return
-    old, new = _build(old_cls).to("meta"), _build(new_cls).to("meta")
+    old, new = _build(old_cls, make_kwargs).to("meta"), _build(new_cls, make_kwargs).to("meta")
     for buffer in plain:
         assert getattr(new, buffer).device.type == "meta", f"{name}.{buffer} did not follow .to('meta')"
         assert getattr(old, buffer).device.type == "cpu", f"{name}.{buffer}: the original already followed .to()"
-    doubled = _build(new_cls).double()
+    doubled = _build(new_cls, make_kwargs).double()
     for buffer in plain:
         value = getattr(doubled, buffer)
         if value.is_floating_point():

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from buffer_lint.analysis.facts import ClassFacts, Method
 from buffer_lint.analysis.tensors import local_bindings
+from buffer_lint.analysis.torch_api import MODULE_CLASS_PARAMETERS
 
 # Results without autograd history, whatever their receiver.
 NO_HISTORY_METHODS = frozenset(
@@ -103,6 +104,14 @@ FACTORY_FUNCTIONS = frozenset(
 _PLAIN_ANNOTATIONS = frozenset({"int", "float", "bool", "str", "bytes"})
 
 
+# What torch's layers name their parameters (``weight``, ``in_proj_bias``; an RNN's ``weight_ih_l0``).
+_PARAMETER_NAMES = frozenset(name for names in MODULE_CLASS_PARAMETERS.values() for name in names)
+
+
+def _names_a_parameter(attribute: str) -> bool:
+    return attribute in _PARAMETER_NAMES or attribute.startswith(("weight", "bias"))
+
+
 class GraphTracer:
     """Answers "may this expression carry autograd history?" inside one module class."""
 
@@ -134,6 +143,8 @@ class GraphTracer:
                 return False
             if self._is_self(expr.value, method):
                 return expr.attr in self.parameters or expr.attr in self.submodules
+            if self._in_submodule(expr.value, method):  # its weight carries history; its sizes and flags do not
+                return _names_a_parameter(expr.attr)
             return carries(expr.value)
         if isinstance(expr, ast.Call):
             return self._call_carries(expr, method, carries)
@@ -167,6 +178,14 @@ class GraphTracer:
 
     def _is_self(self, expr: ast.expr, method: Method) -> bool:
         return isinstance(expr, ast.Name) and expr.id == method.self_name
+
+    def _in_submodule(self, expr: ast.expr, method: Method) -> bool:
+        """Whether ``expr`` is ``self.<submodule>`` or an attribute chain below one (``self.encoder.layer``)."""
+        while isinstance(expr, ast.Attribute):
+            if self._is_self(expr.value, method):
+                return expr.attr in self.submodules
+            expr = expr.value
+        return False
 
     def bindings(self, method: Method) -> dict[str, list[tuple[int, ast.expr]]]:
         """Each local's bindings (line, value) in source order; unpacking binds the whole value."""

@@ -135,13 +135,13 @@ class _FactsBuilder:
             self._in_progress.discard(key)
         return self._facts[key]
 
-    def module_call(self, value: ast.Call) -> bool | None:
-        """Whether the call builds an ``nn.Module``; None when a class in another file of the project decides
-        (``project_module`` reads it there, only when a rule needs the answer)."""
-        if isinstance(value.func, ast.Name) and value.func.id in self.local_classes:
-            local = self.local_classes[value.func.id]
+    def module_class(self, expr: ast.expr) -> bool | None:
+        """Whether ``expr`` names an ``nn.Module`` class (called, it builds a module); None when a class in
+        another file of the project decides (``project_class`` reads it there, only when a rule needs to know)."""
+        if isinstance(expr, ast.Name) and expr.id in self.local_classes:
+            local = self.local_classes[expr.id]
             return id(local) not in self._in_progress and self.facts_for(local).is_module
-        qualified = self.imports.qualify(value.func)
+        qualified = self.imports.qualify(expr)
         if qualified is None or not names_a_class(qualified):
             return False  # a function's result (PEP 8 names classes in CapWords): not known to be a module
         if is_module_base(qualified, self.extra_bases):
@@ -205,11 +205,10 @@ class _FactsBuilder:
         facts.resolved_methods = {
             name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
         } | facts.methods
-        facts.project_module = functools.partial(builds_project_module, self.imports, self.project)
+        project_class = functools.partial(is_project_module_class, self.imports, self.project)
+        facts.project_module = functools.partial(_calls_project_module, project_class)
         if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
-            values = ValueClassifier(
-                self.imports, self.typer, self.module_call, facts.project_module, self.types_tensors
-            )
+            values = ValueClassifier(self.imports, self.typer, self.module_class, project_class, self.types_tensors)
             ClassWalker(facts, values).walk()
         return facts
 
@@ -230,10 +229,14 @@ class _FactsBuilder:
         return methods
 
 
-def builds_project_module(imports: ImportMap, project: ProjectIndex | None, value: ast.expr | None) -> bool:
-    """Whether ``value`` calls a class of another file of the project that derives from ``nn.Module``."""
-    qualified = imports.qualify(value.func) if isinstance(value, ast.Call) else None
+def is_project_module_class(imports: ImportMap, project: ProjectIndex | None, expr: ast.expr) -> bool:
+    """Whether ``expr`` names a class of another file of the project that derives from ``nn.Module``."""
+    qualified = imports.qualify(expr)
     return project is not None and qualified is not None and project.is_module_class(qualified)
+
+
+def _calls_project_module(project_class: Callable[[ast.expr], bool], value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Call) and project_class(value.func)
 
 
 def _weakly(method: Callable[[str], bool]) -> Callable[[str], bool]:

@@ -26,22 +26,22 @@ _CONTAINER_SHAPES = {
 class ValueClassifier:
     """Classifies the values assigned to attributes of one file's classes.
 
-    ``module_call`` says whether a call builds an ``nn.Module`` (the builder knows the file's own
-    classes), or None when a class of another file decides; ``project_module`` reads that file.
+    ``module_class`` says whether an expression names an ``nn.Module`` class (the builder knows the
+    file's own classes), or None when a class of another file decides; ``project_class`` reads that file.
     """
 
     def __init__(
         self,
         imports: ImportMap,
         typer: TensorTyper,
-        module_call: Callable[[ast.Call], bool | None],
-        project_module: Callable[[ast.Call], bool],
+        module_class: Callable[[ast.expr], bool | None],
+        project_class: Callable[[ast.expr], bool],
         types_tensors: bool = True,
     ) -> None:
         self.imports = imports
         self.typer = typer
-        self.module_call = module_call
-        self.project_module = project_module
+        self.module_class = module_class
+        self.project_class = project_class
         self.types_tensors = types_tensors  # off for summaries: other files need registrations, not tensors
 
     def kind(
@@ -59,13 +59,15 @@ class ValueClassifier:
                 return ValueKind.PARAMETER
             if qualified in _BUFFER_CLASSES:
                 return ValueKind.BUFFER
-            module = self.module_call(value)
+            module = self.module_class(value.func)
             if module is None:
                 if deferred:
                     return ValueKind.INSTANCE
-                module = self.project_module(value)
+                module = self.project_class(value.func)
             if module:
                 return ValueKind.MODULE
+        if isinstance(value, ast.Name) and self._is_module_argument(value.id, method):
+            return ValueKind.MODULE
         if self.display(value, method, statement) is not None:
             return ValueKind.CONTAINER
         if _is_self_attribute(value, method):
@@ -73,6 +75,14 @@ class ValueClassifier:
         if self.types_tensors and self.typer.is_tensor(value, method.scope):
             return ValueKind.TENSOR
         return ValueKind.OTHER
+
+    def _is_module_argument(self, name: str, method: Method) -> bool:
+        """``encoder`` in ``def __init__(self, encoder: nn.Module)``, never rebound in the method: a module passed in."""
+        annotation = next((a.annotation for a, _ in arguments_with_defaults(method.node.args) if a.arg == name), None)
+        if annotation is None or any(bound == name for bound, _ in method.bindings):
+            return False
+        module = self.module_class(annotation)
+        return module if module is not None else self.project_class(annotation)
 
     def display(self, value: ast.expr | None, method: Method, statement: ast.stmt | None) -> ast.expr | None:
         """The container display or comprehension that ``value`` makes: itself, one repeated (``[t] * n``), or

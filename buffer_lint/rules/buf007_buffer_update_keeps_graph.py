@@ -13,8 +13,10 @@ through the graph a second time". In-place updates such as `self.running.mul_(m)
 with an `x` that requires grad do the same.
 
 ## Known problems
-History is traced through the method's own locals, the module's parameters and its
-submodules' calls; values that come from other objects are taken to carry none.
+History is traced through the method's own locals, the module's parameters, its
+submodules' calls and parameters (`self.proj.weight`; not `self.proj.in_features`); values
+that come from other objects are taken to carry none. A module passed in counts as a
+submodule when its argument is annotated with a module class (`encoder: nn.Module`).
 
 ## Example
 ```python
