@@ -79,10 +79,12 @@ class ValueClassifier:
     def _is_module_argument(self, name: str, method: Method) -> bool:
         """``encoder`` in ``def __init__(self, encoder: nn.Module)``, never rebound in the method: a module passed in."""
         annotation = next((a.annotation for a, _ in arguments_with_defaults(method.node.args) if a.arg == name), None)
-        if annotation is None or any(bound == name for bound, _ in method.bindings):
+        if annotation is None:
             return False
         module = self.module_class(annotation)
-        return module if module is not None else self.project_class(annotation)
+        if module is None:
+            module = self.project_class(annotation)
+        return module and not any(bound == name for bound, _ in method.bindings)
 
     def display(self, value: ast.expr | None, method: Method, statement: ast.stmt | None) -> ast.expr | None:
         """The container display or comprehension that ``value`` makes: itself, one repeated (``[t] * n``), or
