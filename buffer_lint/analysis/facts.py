@@ -14,6 +14,7 @@ import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from buffer_lint.analysis.blocks import BranchPath, branch_paths, exclusive, name_uses
 from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
@@ -54,8 +55,7 @@ class ContainerShape(enum.Enum):
     DICT = "dict"  # {"a": a} or {k: f(k) for k in ...}
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(NamedTuple):
     """A list, tuple or dict display, or a list or dict comprehension."""
 
     shape: ContainerShape
@@ -65,16 +65,14 @@ class Container:
     stateless: bool = False  # every element is a torch.nn module that holds no tensor (a loss, an activation)
 
 
-@dataclass(frozen=True)
-class ParameterCall:
+class ParameterCall(NamedTuple):
     """``nn.Parameter(data, requires_grad)`` as written."""
 
     tensor: ast.expr | None  # ``data``; None when left out or unpacked from ``*args``
     requires_grad: bool | None  # the literal flag, True when left out; None when not a literal
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """Where a fact was seen."""
 
     statement: ast.stmt
@@ -89,8 +87,7 @@ class Site:
         return self.method is other.method and self.method.exclusive(self.statement, other.statement)
 
 
-@dataclass(frozen=True)
-class AttributeAssignment:
+class AttributeAssignment(NamedTuple):
     name: str
     value: ast.expr | None  # None when the value of this target is not known (tuple unpacking)
     right_side: ast.expr  # the statement's whole right side (for tuple targets, all the values)
@@ -105,8 +102,7 @@ class AttributeAssignment:
     container: Container | None = None  # for a CONTAINER
 
 
-@dataclass(frozen=True)
-class Registration:
+class Registration(NamedTuple):
     """``self.register_buffer("name", ...)`` and friends, with a literal name."""
 
     kind: str  # "buffer" | "parameter" | "module"
@@ -116,8 +112,7 @@ class Registration:
     after_plain_value: bool  # on the init path, self.<name> may already hold a plain value here
 
 
-@dataclass(frozen=True)
-class GradToggle:
+class GradToggle(NamedTuple):
     """``<owner>.requires_grad = X`` or ``<owner>.requires_grad_(X)``.
 
     ``name`` is ``p`` for ``self.p``; None when the owner is not one attribute (``self``, or
@@ -131,8 +126,7 @@ class GradToggle:
     assigned: str | None  # the source of X when set by assignment (``.requires_grad = X``); None for the method
 
 
-@dataclass(frozen=True)
-class InPlaceUpdate:
+class InPlaceUpdate(NamedTuple):
     """``self.x.add_(...)``: tensor methods that change ``self.x`` in place, and their arguments."""
 
     name: str
@@ -140,8 +134,7 @@ class InPlaceUpdate:
     site: Site
 
 
-@dataclass(frozen=True)
-class RegisterResult:
+class RegisterResult(NamedTuple):
     """The result of ``self.register_buffer(...)`` (always None) assigned to something."""
 
     method_name: str

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import is_module_base
@@ -28,8 +28,7 @@ from buffer_lint.source import FileIdentity
 MAX_HOPS = 8  # re-exports and bases followed before giving up
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     module: str  # dotted name: pkg.sub.file
     package: str  # what relative imports start from: the module itself for an __init__.py
     root: Path  # the folder that holds the top-level package
@@ -53,8 +52,7 @@ def locate(path: Path) -> Location:
     return Location(module, package, directory)
 
 
-@dataclass(frozen=True)
-class FileContext:
+class FileContext(NamedTuple):
     """Where a file lies in its project, with the project's index: what cross-file facts need."""
 
     location: Location
@@ -67,8 +65,7 @@ class FileContext:
         return cls(location, project_at(location.root))
 
 
-@dataclass(frozen=True)
-class ClassSummary:
+class ClassSummary(NamedTuple):
     qualified: str
     bases: tuple[str, ...]  # qualified names of its bases
     attributes: frozenset[str]  # names the class body defines (methods included)

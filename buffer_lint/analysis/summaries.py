@@ -4,7 +4,6 @@ file's own check, without the project (a summary reads one file)."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import hashlib
 import json
@@ -142,7 +141,7 @@ def _applied_in(node: ast.ClassDef) -> Iterator[str]:
 def _to_json(summary: FileSummary) -> dict[str, Any]:
     return {
         "classes": [
-            {k: sorted(v) if isinstance(v, frozenset) else v for k, v in dataclasses.asdict(c).items()}
+            {k: sorted(v) if isinstance(v, frozenset) else v for k, v in c._asdict().items()}
             for c in summary.classes.values()
         ],
         "functions": {name: _kind_to_json(kind) for name, kind in summary.functions.items()},

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from buffer_lint.findings import Applicability, Fix, FixAvailability
 
@@ -35,8 +35,7 @@ _SECTION = re.compile(r"^## (.+)$", re.M)
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """What a rule reports: the statement to change, why, and the fix (the engine adds the code)."""
 
     statement: ast.stmt
