@@ -205,10 +205,11 @@ class _FactsBuilder:
         facts.resolved_methods = {
             name: method for base in reversed(local_bases) for name, method in base.resolved_methods.items()
         } | facts.methods
-        project_class = functools.partial(is_project_module_class, self.imports, self.project)
-        facts.project_module = functools.partial(_calls_project_module, project_class)
+        facts.project_class = functools.partial(is_project_module_class, self.imports, self.project)
         if is_module:  # the classifier is made here, not kept: it holds this builder, a cycle that outlives the file
-            values = ValueClassifier(self.imports, self.typer, self.module_class, project_class, self.types_tensors)
+            values = ValueClassifier(
+                self.imports, self.typer, self.module_class, facts.project_class, self.types_tensors
+            )
             ClassWalker(facts, values).walk()
         return facts
 
@@ -233,10 +234,6 @@ def is_project_module_class(imports: ImportMap, project: ProjectIndex | None, ex
     """Whether ``expr`` names a class of another file of the project that derives from ``nn.Module``."""
     qualified = imports.qualify(expr)
     return project is not None and qualified is not None and project.is_module_class(qualified)
-
-
-def _calls_project_module(project_class: Callable[[ast.expr], bool], value: ast.expr | None) -> bool:
-    return isinstance(value, ast.Call) and project_class(value.func)
 
 
 def _weakly(method: Callable[[str], bool]) -> Callable[[str], bool]:

@@ -204,10 +204,10 @@ class ClassFacts:
     inplace_updates: list[InPlaceUpdate] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)  # ``del self.<name>`` somewhere in the class
     plain_after_init: frozenset[str] = frozenset()  # names that may hold a plain value when __init__ returns
-    # Names that may hold an INSTANCE when __init__ returns, with the calls that made it: plain unless a module.
+    # Names that may hold an INSTANCE when __init__ returns, with the classes it may be of: plain unless a module.
     instances_after_init: dict[str, frozenset[ast.expr]] = field(default_factory=dict)
-    # Whether a call makes a module of a class of another file of the project (reads that file).
-    project_module: Callable[[ast.expr | None], bool] = field(default=lambda value: False, repr=False)
+    # Whether an expression names a module class of another file of the project (reads that file).
+    project_class: Callable[[ast.expr], bool] = field(default=lambda expr: False, repr=False)
     # The attributes another module's _apply maps, project-wide: asked for only when a rule needs them.
     applied_attributes: Callable[[], frozenset[str]] = field(default=frozenset, repr=False)
     inherited_init_calls: frozenset[str] = frozenset()  # methods an __init__ of a base in another file calls
@@ -272,12 +272,14 @@ class ClassFacts:
 
     def builds_module(self, assignment: AttributeAssignment) -> bool:
         """Whether the assigned value is a module (an INSTANCE is looked up in its class's file)."""
-        kind = assignment.kind
-        return kind is ValueKind.MODULE or (kind is ValueKind.INSTANCE and self.project_module(assignment.value))
+        if assignment.kind is not ValueKind.INSTANCE:
+            return assignment.kind is ValueKind.MODULE
+        instance_of = class_of_instance(assignment.value, assignment.site.method)
+        return instance_of is not None and self.project_class(instance_of)
 
-    def any_plain(self, instances: Iterable[ast.expr]) -> bool:
-        """Whether one of these INSTANCE values is a plain object, not a module."""
-        return any(not self.project_module(value) for value in instances)
+    def any_plain(self, classes: Iterable[ast.expr]) -> bool:
+        """Whether an instance of one of these classes of other files is a plain object, not a module."""
+        return any(not self.project_class(cls) for cls in classes)
 
     def holds_tensor(self, name: str) -> bool:
         """Whether ``self.<name>`` is a buffer or a parameter so far (read while the walk goes on)."""
@@ -410,6 +412,20 @@ class FileFacts:
     def module_classes(self) -> Iterator[ClassFacts]:
         """The classes that are ``nn.Module`` subclasses: the ones rules check."""
         return (c for c in self.classes if c.is_module)
+
+
+def class_of_instance(value: ast.expr | None, method: Method) -> ast.expr | None:
+    """The class ``value`` is an instance of, as written: the callee of ``Block(...)`` (a class or not), or
+    the annotation of an argument the method never rebinds (``encoder`` in ``def __init__(self, encoder:
+    nn.Module)``: a module passed in)."""
+    if isinstance(value, ast.Call):
+        return value.func
+    if not isinstance(value, ast.Name):
+        return None
+    annotation = next((a.annotation for a, _ in arguments_with_defaults(method.node.args) if a.arg == value.id), None)
+    if annotation is None or isinstance(annotation, ast.Constant) or any(n == value.id for n, _ in method.bindings):
+        return None
+    return annotation
 
 
 def _calls_torch(expr: ast.expr, imports: ImportMap) -> bool:

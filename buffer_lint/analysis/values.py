@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind
+from buffer_lint.analysis.facts import Container, ContainerShape, Method, ParameterCall, ValueKind, class_of_instance
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.modules import torch_module_class
 from buffer_lint.analysis.tensors import TensorTyper, arguments_with_defaults
@@ -59,15 +59,15 @@ class ValueClassifier:
                 return ValueKind.PARAMETER
             if qualified in _BUFFER_CLASSES:
                 return ValueKind.BUFFER
-            module = self.module_class(value.func)
+        instance_of = class_of_instance(value, method)
+        if instance_of is not None:
+            module = self.module_class(instance_of)
             if module is None:
                 if deferred:
                     return ValueKind.INSTANCE
-                module = self.project_class(value.func)
+                module = self.project_class(instance_of)
             if module:
                 return ValueKind.MODULE
-        if isinstance(value, ast.Name) and self._is_module_argument(value.id, method):
-            return ValueKind.MODULE
         if self.display(value, method, statement) is not None:
             return ValueKind.CONTAINER
         if _is_self_attribute(value, method):
@@ -75,16 +75,6 @@ class ValueClassifier:
         if self.types_tensors and self.typer.is_tensor(value, method.scope):
             return ValueKind.TENSOR
         return ValueKind.OTHER
-
-    def _is_module_argument(self, name: str, method: Method) -> bool:
-        """``encoder`` in ``def __init__(self, encoder: nn.Module)``, never rebound in the method: a module passed in."""
-        annotation = next((a.annotation for a, _ in arguments_with_defaults(method.node.args) if a.arg == name), None)
-        if annotation is None:
-            return False
-        module = self.module_class(annotation)
-        if module is None:
-            module = self.project_class(annotation)
-        return module and not any(bound == name for bound, _ in method.bindings)
 
     def display(self, value: ast.expr | None, method: Method, statement: ast.stmt | None) -> ast.expr | None:
         """The container display or comprehension that ``value`` makes: itself, one repeated (``[t] * n``), or

@@ -23,6 +23,7 @@ from buffer_lint.analysis.facts import (
     Site,
     TargetShape,
     ValueKind,
+    class_of_instance,
 )
 from buffer_lint.analysis.values import ValueClassifier, callee, is_false, literal_string, parameter_call
 
@@ -261,10 +262,11 @@ class ClassWalker:
 
     def _track_plain(self, name: str, kind: ValueKind, value: ast.expr | None) -> None:
         """Whether ``self.<name>`` may hold a plain value from here on, on this path."""
-        if kind is ValueKind.INSTANCE and name not in self.registered and value is not None:
+        instance_of = class_of_instance(value, self.method) if kind is ValueKind.INSTANCE and self.method else None
+        if instance_of is not None and name not in self.registered:
             self.plain.discard(name)
-            self.instances[name] = frozenset({value})  # plain unless its class is a module: asked when it matters
-        elif kind not in PLAIN_KINDS and (kind is not ValueKind.INSTANCE or self.facts.project_module(value)):
+            self.instances[name] = frozenset({instance_of})  # plain unless its class is a module: asked when it matters
+        elif kind not in PLAIN_KINDS and (instance_of is None or self.facts.project_class(instance_of)):
             self.plain.discard(name)  # a parameter, buffer or submodule from here on, on this path
             self.instances.pop(name, None)
         elif name not in self.registered:
