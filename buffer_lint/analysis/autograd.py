@@ -118,16 +118,19 @@ class GraphTracer:
     def __init__(self, cls: ClassFacts) -> None:
         self.cls = cls
         self._bindings: dict[str, dict[str, list[tuple[int, ast.expr]]]] = {}
+        self._submodules: dict[str, bool] = {}
 
     @cached_property
     def parameters(self) -> frozenset[str]:
         return self.cls.registered_as("parameter")
 
-    @cached_property
-    def submodules(self) -> frozenset[str]:
-        names = set(self.cls.registered_as("module"))
-        names.update(a.name for a in self.cls.assignments if self.cls.builds_module(a))
-        return frozenset(names)
+    def is_submodule(self, name: str) -> bool:
+        """Asked name by name: an instance of a class of another file is looked up only when read here."""
+        if name not in self._submodules:
+            self._submodules[name] = name in self.cls.registered_as("module") or any(
+                self.cls.builds_module(a) for a in self.cls.assignments_to(name)
+            )
+        return self._submodules[name]
 
     def carries_history(self, expr: ast.expr | None, method: Method) -> bool:
         if expr is None:
@@ -142,9 +145,10 @@ class GraphTracer:
             if expr.attr in NO_HISTORY_ATTRIBUTES:
                 return False
             if self._is_self(expr.value, method):
-                return expr.attr in self.parameters or expr.attr in self.submodules
-            if self._in_submodule(expr.value, method):  # its weight carries history; its sizes and flags do not
-                return _names_a_parameter(expr.attr)
+                return expr.attr in self.parameters or self.is_submodule(expr.attr)
+            root = self._self_attribute_below(expr.value, method)
+            if root is not None and root not in self.parameters:  # a submodule's weight carries history, not its sizes
+                return _names_a_parameter(expr.attr) and self.is_submodule(root)
             return carries(expr.value)
         if isinstance(expr, ast.Call):
             return self._call_carries(expr, method, carries)
@@ -168,7 +172,7 @@ class GraphTracer:
             if func.attr in NO_HISTORY_METHODS:
                 return False
             if self._is_self(func.value, method):
-                return func.attr in self.submodules
+                return self.is_submodule(func.attr)
             if carries(func.value):
                 return True
         qualified = self.cls.imports.qualify(func)
@@ -179,13 +183,13 @@ class GraphTracer:
     def _is_self(self, expr: ast.expr, method: Method) -> bool:
         return isinstance(expr, ast.Name) and expr.id == method.self_name
 
-    def _in_submodule(self, expr: ast.expr, method: Method) -> bool:
-        """Whether ``expr`` is ``self.<submodule>`` or an attribute chain below one (``self.encoder.layer``)."""
+    def _self_attribute_below(self, expr: ast.expr, method: Method) -> str | None:
+        """``x`` when ``expr`` is ``self.x`` or an attribute chain below it (``self.encoder.layer``)."""
         while isinstance(expr, ast.Attribute):
             if self._is_self(expr.value, method):
-                return expr.attr in self.submodules
+                return expr.attr
             expr = expr.value
-        return False
+        return None
 
     def bindings(self, method: Method) -> dict[str, list[tuple[int, ast.expr]]]:
         """Each local's bindings (line, value) in source order; unpacking binds the whole value."""

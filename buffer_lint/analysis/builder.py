@@ -60,17 +60,21 @@ def _mark_parts_of_transformers_models(classes: list[ClassFacts]) -> None:
     while pending:
         model = pending.pop()
         for assignment in model.assignments:
-            if (
-                not (model.builds_module(assignment) or assignment.kind is ValueKind.CONTAINER)
-                or assignment.value is None
-            ):
+            parts = [by_name[name] for name in _names_called(assignment.value) if name in by_name]
+            # the parts first: whether the value is a module may read another file (``self.config = config``)
+            if not parts or not (assignment.kind is ValueKind.CONTAINER or model.builds_module(assignment)):
                 continue
-            for node in ast.walk(assignment.value):
-                called = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
-                part = by_name.get(called) if called else None
-                if part is not None and not (part.in_transformers_model or part.is_transformers_model):
+            for part in parts:
+                if not (part.in_transformers_model or part.is_transformers_model):
                     part.in_transformers_model = True
                     pending.append(part)
+
+
+def _names_called(value: ast.expr | None) -> Iterator[str]:
+    """``f`` for each call ``f(...)`` in the expression."""
+    for node in ast.walk(value) if value is not None else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            yield node.func.id
 
 
 def _file_constants(tree: ast.Module) -> dict[str, ast.expr]:
