@@ -21,7 +21,14 @@ from buffer_lint.analysis.dtypes import builds_complex, mentions_integer_dtype
 from buffer_lint.analysis.imports import ImportMap
 from buffer_lint.analysis.project import ProjectNames
 from buffer_lint.analysis.returns import FileReturns
-from buffer_lint.analysis.tensors import Returned, Scope, TensorTyper, arguments_with_defaults, local_bindings
+from buffer_lint.analysis.tensors import (
+    Returned,
+    Scope,
+    TensorTyper,
+    arguments_with_defaults,
+    local_bindings,
+    names_a_class,
+)
 
 
 class TargetShape(enum.Enum):
@@ -423,9 +430,10 @@ def class_of_instance(value: ast.expr | None, method: Method) -> ast.expr | None
     if not isinstance(value, ast.Name):
         return None
     annotation = next((a.annotation for a, _ in arguments_with_defaults(method.node.args) if a.arg == value.id), None)
-    if annotation is None or isinstance(annotation, ast.Constant) or any(n == value.id for n, _ in method.bindings):
+    written = annotation.id if isinstance(annotation, ast.Name) else getattr(annotation, "attr", None)
+    if written is None or not names_a_class(written):  # ``int``, ``Optional[...]``: no class (checked first: cheap)
         return None
-    return annotation
+    return None if any(n == value.id for n, _ in method.bindings) else annotation
 
 
 def _calls_torch(expr: ast.expr, imports: ImportMap) -> bool:
