@@ -178,6 +178,8 @@ def test_another_file_is_read_only_when_an_answer_depends_on_it(tmp_path: Path, 
         result.stdout
     )
     assert computed == []
+    run_cli(["check", "--no-cache", "-j1", "--isolated", "parts/hf.py"], cwd=project)
+    assert computed == []  # finding a transformers model's parts reads no config's file
     result = run_cli(["check", "--no-cache", "-j1", "--isolated", "parts/models.py"], cwd=project)
     assert len(location_counts(result.stdout)) == 4 and computed == ["blocks.py"], result.stdout
 
